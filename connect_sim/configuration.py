@@ -1,0 +1,142 @@
+"""Configuration: one Connect subscription, with its own delivery queue.
+
+A configuration says which events become messages (its filter), how they are
+written (format), whether Connect waits for an acknowledgement, which delivery
+algorithm it uses and the timings of that algorithm.  Every timing has the
+default DocuSign documents; ``docs/concepts.md`` names the source of each.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+import attrs
+
+from .errors import ConfigurationError
+from .events import normalize_events
+from .time import duration_ms
+
+__all__ = ["FORMATS", "MODES", "Configuration"]
+
+#: Delivery algorithms: Send Individual Messages and Aggregate Messages.
+MODES: Final = ("sim", "aggregate")
+#: Message formats: Connect 2.0 JSON and the legacy XML.
+FORMATS: Final = ("json", "xml")
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):  # type: ignore[attr-defined]
+        raise ConfigurationError(f"expected a list of event names, got {value!r}")
+    return tuple(value)  # type: ignore[arg-type]
+
+
+def _legacy_names(value: object) -> tuple[str, ...]:
+    return _names(value) or ()
+
+
+def _rate(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigurationError(
+            f"{attribute.name}: expected a probability from 0 to 1, got {value!r}"
+        )
+
+
+@attrs.frozen
+class Configuration:
+    """One Connect subscription (a "configuration"), account-level unless added for an envelope.
+
+    Args:
+        name: how results, traces and reports refer to it; unique in a simulation.
+        events: JSON SIM event names it subscribes to (``"envelope-sent"``, ...).
+        envelope_events: legacy envelope trigger names (``"Sent"``, ``"Completed"``, ...).
+        recipient_events: legacy recipient trigger names (``"Delivered"``, ...).
+            With none of the three, every envelope and recipient status.
+        format: ``"json"`` (Connect 2.0) or ``"xml"`` (legacy).
+        require_acknowledgement: Connect waits for a 2xx and retries failures;
+            when off, a failed message goes straight to the failure log.
+        mode: ``"sim"`` or ``"aggregate"``; ``None`` takes the simulation's
+            (the account setting).
+        retry_interval: how long after a failed attempt it is retried (24 h).
+        max_retries: retries after the first attempt before the failure log (10).
+        aggregation_window: how long Aggregate collects events into one message (60 s).
+        timeout: an attempt without an answer by then fails (100 s).
+        duplicate_rate: Aggregate only: chance that a delivered message is sent
+            again at once (an anomaly DocuSign describes; off by default).
+        drop_rate: Aggregate only: chance that a message is lost instead of sent
+            (recorded in the failure log, never silent; off by default).
+    """
+
+    name: str = attrs.field()
+    events: tuple[str, ...] | None = attrs.field(default=None, converter=_names)
+    envelope_events: tuple[str, ...] = attrs.field(default=(), converter=_legacy_names)
+    recipient_events: tuple[str, ...] = attrs.field(default=(), converter=_legacy_names)
+    format: str = "json"
+    require_acknowledgement: bool = True
+    mode: str | None = None
+    retry_interval: timedelta = timedelta(days=1)
+    max_retries: int = 10
+    aggregation_window: timedelta = timedelta(seconds=60)
+    timeout: timedelta = timedelta(seconds=100)
+    duplicate_rate: float = attrs.field(default=0.0, validator=_rate)
+    drop_rate: float = attrs.field(default=0.0, validator=_rate)
+    subscribed: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    @name.validator
+    def _check_name(self, attribute: attrs.Attribute[str], value: object) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(f"configuration name: expected non-empty text, got {value!r}")
+
+    def __attrs_post_init__(self) -> None:
+        where = f"configuration {self.name!r}"
+        try:
+            subscribed = normalize_events(self.events, self.envelope_events, self.recipient_events)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{where}: {error}") from None
+        object.__setattr__(self, "subscribed", subscribed)
+        # Durations may come as timedelta, "24h" or whole milliseconds; keep timedelta.
+        for field in ("retry_interval", "aggregation_window", "timeout"):
+            ms = duration_ms(getattr(self, field), f"{where}: {field}")
+            object.__setattr__(self, field, timedelta(milliseconds=ms))
+        if self.format not in FORMATS:
+            raise ConfigurationError(
+                f"{where}: format must be one of {FORMATS}, got {self.format!r}"
+            )
+        if self.mode is not None and self.mode not in MODES:
+            raise ConfigurationError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
+        if not isinstance(self.require_acknowledgement, bool):
+            raise ConfigurationError(
+                f"{where}: require_acknowledgement must be true or false, "
+                f"got {self.require_acknowledgement!r}"
+            )
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or not (0 <= self.max_retries <= 1000)
+        ):
+            raise ConfigurationError(
+                f"{where}: max_retries must be a whole number from 0 to 1000, "
+                f"got {self.max_retries!r}"
+            )
+        if self.timeout <= timedelta(0):
+            raise ConfigurationError(f"{where}: timeout must be positive")
+        if self.retry_interval <= timedelta(0):
+            raise ConfigurationError(f"{where}: retry_interval must be positive")
+
+    # Integer milliseconds for the delivery algorithms' hot paths.
+    @property
+    def retry_interval_ms(self) -> int:
+        """``retry_interval`` in milliseconds."""
+        return duration_ms(self.retry_interval, "retry_interval")
+
+    @property
+    def aggregation_window_ms(self) -> int:
+        """``aggregation_window`` in milliseconds."""
+        return duration_ms(self.aggregation_window, "aggregation_window")
+
+    @property
+    def timeout_ms(self) -> int:
+        """``timeout`` in milliseconds."""
+        return duration_ms(self.timeout, "timeout")

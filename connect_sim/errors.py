@@ -1,0 +1,43 @@
+"""The library's exceptions: every error connect-sim raises on purpose is one of these."""
+
+from __future__ import annotations
+
+__all__ = ["ConfigurationError", "ConnectSimError", "InvalidAction", "ScenarioError"]
+
+
+class ConnectSimError(Exception):
+    """Base class of every error connect-sim raises for bad input or a bad request."""
+
+
+class InvalidAction(ConnectSimError):
+    """An action that the envelope's current state does not allow.
+
+    The message names the envelope, the recipient (if any), the action and the
+    current status. Raising it changes nothing: the envelope keeps its state.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        envelope: str,
+        action: str,
+        status: str,
+        recipient: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.envelope = envelope
+        self.action = action
+        self.status = status
+        self.recipient = recipient
+
+
+class ConfigurationError(ConnectSimError, ValueError):
+    """A configuration, listener or simulation parameter that makes no sense."""
+
+
+class ScenarioError(ConnectSimError):
+    """A scenario file that cannot be read: syntax, unknown keys, bad values, bad references.
+
+    ``str(error)`` is one line that names the file, the place in it and the problem.
+    """

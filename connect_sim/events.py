@@ -1,0 +1,153 @@
+"""Event names (JSON SIM and legacy aliases) and the Event record.
+
+An :class:`Event` is one change in an envelope's life, as Connect sees it: its
+name (``recipient-completed``), when it happened, whom it concerns and an
+immutable snapshot of the envelope right after the change.  Configurations
+subscribe to event names; the delivery algorithms turn events into messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .envelope import Envelope, EnvelopeState, Recipient
+
+__all__ = [
+    "DEFAULT_EVENTS",
+    "ENVELOPE_EVENTS",
+    "LEGACY_ENVELOPE_EVENTS",
+    "LEGACY_RECIPIENT_EVENTS",
+    "RECIPIENT_EVENTS",
+    "Event",
+    "normalize_events",
+]
+
+#: JSON SIM envelope events that the simulator emits, in the order Connect's docs list them.
+ENVELOPE_EVENTS = (
+    "envelope-created",
+    "envelope-sent",
+    "envelope-resent",
+    "envelope-delivered",
+    "envelope-completed",
+    "envelope-declined",
+    "envelope-voided",
+    "envelope-corrected",
+)
+
+#: JSON SIM recipient events that the simulator emits.
+RECIPIENT_EVENTS = (
+    "recipient-authenticationfailed",
+    "recipient-autoresponded",
+    "recipient-declined",
+    "recipient-delivered",
+    "recipient-completed",
+    "recipient-sent",
+    "recipient-resent",
+)
+
+#: Legacy envelope trigger names (case-sensitive, as Connect has them) and their JSON SIM event.
+LEGACY_ENVELOPE_EVENTS = {
+    "Sent": "envelope-sent",
+    "Delivered": "envelope-delivered",
+    "Completed": "envelope-completed",
+    "Declined": "envelope-declined",
+    "Voided": "envelope-voided",
+}
+
+#: Legacy recipient trigger names and their JSON SIM event.
+LEGACY_RECIPIENT_EVENTS = {
+    "Sent": "recipient-sent",
+    "AutoResponded": "recipient-autoresponded",
+    "Delivered": "recipient-delivered",
+    "Completed": "recipient-completed",
+    "Declined": "recipient-declined",
+    "AuthenticationFailed": "recipient-authenticationfailed",
+}
+
+#: What a configuration subscribes to when it names no events: every envelope and
+#: recipient status (the legacy triggers), as in the seed example.  Not
+#: ``envelope-created``, nor the resent and corrected events.
+DEFAULT_EVENTS = tuple(LEGACY_ENVELOPE_EVENTS.values()) + tuple(LEGACY_RECIPIENT_EVENTS.values())
+
+_KNOWN = frozenset(ENVELOPE_EVENTS + RECIPIENT_EVENTS)
+
+
+def normalize_events(
+    events: tuple[str, ...] | None,
+    envelope_events: tuple[str, ...] = (),
+    recipient_events: tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """Return the JSON SIM names a subscription stands for, in canonical order.
+
+    ``events`` takes JSON SIM names; ``envelope_events`` and ``recipient_events``
+    take the legacy trigger names.  With none of the three, the default set.
+    """
+    if events is None and not envelope_events and not recipient_events:
+        return DEFAULT_EVENTS
+    wanted: list[str] = []
+    for name in events or ():
+        if name not in _KNOWN:
+            hint = ""
+            if name in LEGACY_ENVELOPE_EVENTS or name in LEGACY_RECIPIENT_EVENTS:
+                hint = " (a legacy trigger name: use envelope_events or recipient_events)"
+            raise ConfigurationError(f"unknown event {name!r}{hint}")
+        wanted.append(name)
+    for legacy, table, field in (
+        (envelope_events, LEGACY_ENVELOPE_EVENTS, "envelope_events"),
+        (recipient_events, LEGACY_RECIPIENT_EVENTS, "recipient_events"),
+    ):
+        for name in legacy:
+            if name not in table:
+                raise ConfigurationError(
+                    f"unknown {field} trigger {name!r}; expected one of {', '.join(table)}"
+                )
+            wanted.append(table[name])
+    order = ENVELOPE_EVENTS + RECIPIENT_EVENTS
+    return tuple(name for name in order if name in wanted)
+
+
+class Event:
+    """One change in an envelope's life, with the envelope's state right after it.
+
+    Attributes:
+        sequence: the event's place in the whole run, from 1.
+        time: when it happened, in milliseconds since the scenario start.
+        name: the JSON SIM event name, such as ``"recipient-completed"``.
+        envelope: the :class:`~connect_sim.Envelope` it belongs to.
+        recipient: the recipient it concerns, or ``None`` for an envelope event.
+        snapshot: the :class:`~connect_sim.EnvelopeState` right after this change
+            and before the next one at the same instant.
+    """
+
+    __slots__ = ("envelope", "name", "recipient", "sequence", "snapshot", "time")
+
+    def __init__(
+        self,
+        sequence: int,
+        time: int,
+        name: str,
+        envelope: Envelope,
+        recipient: Recipient | None,
+        snapshot: EnvelopeState,
+    ) -> None:
+        self.sequence = sequence
+        self.time = time
+        self.name = name
+        self.envelope = envelope
+        self.recipient = recipient
+        self.snapshot = snapshot
+
+    @property
+    def recipient_id(self) -> str | None:
+        """The id of the recipient it concerns, or ``None``."""
+        return None if self.recipient is None else self.recipient.recipient_id
+
+    def __repr__(self) -> str:
+        who = "" if self.recipient is None else f", recipient={self.recipient.recipient_id!r}"
+        return (
+            f"Event(sequence={self.sequence}, time={self.time}, name={self.name!r}, "
+            f"envelope={self.envelope.id!r}{who})"
+        )

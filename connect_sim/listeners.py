@@ -1,0 +1,214 @@
+"""Listener models: what the customer's endpoint answers to each delivery attempt.
+
+A listener is an immutable description (``Flaky(failure_rate=0.01, seed=7)``);
+each run opens a fresh :class:`Session` from it, which holds whatever the
+answers depend on (a seeded random generator, a position in a script).  So a
+listener object can be reused across simulations and every run starts alike.
+
+A session's :meth:`~Session.respond` gets the attempt and returns
+``(status, latency_ms)``: the HTTP status, or ``None`` for no answer at all,
+and how long the answer takes.  The delivery queue turns that into success
+(2xx within the configuration's timeout) or failure.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+from .errors import ConfigurationError
+from .time import duration_ms
+
+if TYPE_CHECKING:
+    from .delivery.records import Attempt
+
+__all__ = ["AlwaysOk", "Flaky", "Listener", "Outage", "Scripted", "Session"]
+
+#: An answer: HTTP status (``None`` when the listener never answers) and latency in ms.
+Response = tuple[int | None, int]
+
+
+class Session(Protocol):
+    """One run's view of a listener."""
+
+    def respond(self, attempt: Attempt) -> Response:
+        """Answer one delivery attempt: ``(status or None, latency in ms)``."""
+
+
+class Listener(Protocol):
+    """Anything that can open a :class:`Session` for a run."""
+
+    def session(self, rng: random.Random) -> Session:
+        """A fresh session; ``rng`` is the simulation's, for listeners given no seed."""
+
+
+def _status(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ConfigurationError(f"expected an HTTP status from 100 to 599 or None, got {value!r}")
+    return value
+
+
+def _latency(value: timedelta | str | int) -> timedelta:
+    return timedelta(milliseconds=duration_ms(value, "latency"))
+
+
+def _windows(value: object) -> tuple[tuple[timedelta, timedelta], ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise ConfigurationError(f"outage windows: expected a list of (start, end), got {value!r}")
+    windows = []
+    for window in value:
+        if not isinstance(window, Sequence) or isinstance(window, str) or len(window) != 2:
+            raise ConfigurationError(f"outage window: expected (start, end), got {window!r}")
+        start = duration_ms(window[0], "outage window start")
+        end = duration_ms(window[1], "outage window end")
+        if end <= start:
+            raise ConfigurationError(
+                f"outage window {window!r}: the end must come after the start"
+            )
+        windows.append((timedelta(milliseconds=start), timedelta(milliseconds=end)))
+    return tuple(windows)
+
+
+class _Fixed:
+    """A session whose answer never changes."""
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+    def respond(self, attempt: Attempt) -> Response:
+        return self.response
+
+
+@attrs.frozen
+class AlwaysOk:
+    """Answers every attempt with ``status`` (200) after ``latency`` (none)."""
+
+    status: int = attrs.field(default=200, converter=_status)
+    latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
+
+    def session(self, rng: random.Random) -> Session:
+        return _Fixed((self.status, duration_ms(self.latency, "latency")))
+
+
+@attrs.frozen
+class Outage:
+    """Down during the given windows, fine otherwise.
+
+    Every attempt that *starts* inside a window ``[start, end)`` (offsets from
+    the scenario start) gets ``status`` (503), or no answer at all when
+    ``status`` is ``None`` (the attempt then times out).  Outside the windows it
+    answers ``ok_status`` (200).
+    """
+
+    windows: tuple[tuple[timedelta, timedelta], ...] = attrs.field(converter=_windows)
+    status: int | None = attrs.field(default=503, converter=_status)
+    ok_status: int = attrs.field(default=200, converter=_status)
+    latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
+
+    def session(self, rng: random.Random) -> Session:
+        return _OutageSession(self)
+
+
+class _OutageSession:
+    __slots__ = ("down", "latency", "ok", "windows")
+
+    def __init__(self, spec: Outage) -> None:
+        self.windows = [(duration_ms(a, "start"), duration_ms(b, "end")) for a, b in spec.windows]
+        self.down = spec.status
+        self.ok = spec.ok_status
+        self.latency = duration_ms(spec.latency, "latency")
+
+    def respond(self, attempt: Attempt) -> Response:
+        time = attempt.time
+        for start, end in self.windows:
+            if start <= time < end:
+                return (self.down, self.latency)
+        return (self.ok, self.latency)
+
+
+@attrs.frozen
+class Flaky:
+    """Fails each attempt with probability ``failure_rate``, independently, seeded.
+
+    A failure answers ``status`` (500), or nothing when ``status`` is ``None``.
+    Without a ``seed`` the draws come from the simulation's own seeded generator.
+    """
+
+    failure_rate: float = attrs.field()
+    seed: int | None = None
+    status: int | None = attrs.field(default=500, converter=_status)
+    latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
+
+    @failure_rate.validator
+    def _check_rate(self, attribute: attrs.Attribute[float], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigurationError(
+                f"failure_rate: expected a probability from 0 to 1, got {value!r}"
+            )
+
+    def session(self, rng: random.Random) -> Session:
+        own = rng if self.seed is None else random.Random(self.seed)
+        return _FlakySession(self, own)
+
+
+class _FlakySession:
+    __slots__ = ("latency", "rate", "rng", "status")
+
+    def __init__(self, spec: Flaky, rng: random.Random) -> None:
+        self.rate = spec.failure_rate
+        self.status = spec.status
+        self.latency = duration_ms(spec.latency, "latency")
+        self.rng = rng
+
+    def respond(self, attempt: Attempt) -> Response:
+        if self.rng.random() < self.rate:
+            return (self.status, self.latency)
+        return (200, self.latency)
+
+
+def _responses(value: object) -> tuple[int | None, ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise ConfigurationError(f"scripted responses: expected a list of statuses, got {value!r}")
+    return tuple(_status(v) for v in value)
+
+
+@attrs.frozen
+class Scripted:
+    """Answers the run's attempts in turn with ``responses``, then ``then`` (200) forever.
+
+    ``None`` in the list means no answer (the attempt times out).
+
+    >>> Scripted([503, None, 200])
+    Scripted(responses=(503, None, 200), then=200, latency=datetime.timedelta(0))
+    """
+
+    responses: tuple[int | None, ...] = attrs.field(converter=_responses)
+    then: int | None = attrs.field(default=200, converter=_status)
+    latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
+
+    def session(self, rng: random.Random) -> Session:
+        return _ScriptedSession(self)
+
+
+class _ScriptedSession:
+    __slots__ = ("latency", "next", "responses", "then")
+
+    def __init__(self, spec: Scripted) -> None:
+        self.responses = spec.responses
+        self.then = spec.then
+        self.latency = duration_ms(spec.latency, "latency")
+        self.next = 0
+
+    def respond(self, attempt: Attempt) -> Response:
+        index = self.next
+        self.next = index + 1
+        status = self.responses[index] if index < len(self.responses) else self.then
+        return (status, self.latency)

@@ -1,0 +1,188 @@
+"""Reports: the delivery trace, the summary, and the SIM-versus-Aggregate table.
+
+Everything here reads a finished :class:`~connect_sim.Result` and writes text;
+nothing here changes a simulation.  Output is deterministic: records have a
+fixed key order and every list is in run order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .delivery.records import GAVE_UP, SENT_OK, Message
+from .simulation import Result
+from .time import format_duration, format_instant
+
+__all__ = ["comparison", "summary", "trace_records", "write_run"]
+
+
+def trace_records(result: Result) -> list[dict[str, Any]]:
+    """One record per delivery attempt, in the order the attempts started."""
+    start = result.simulation.start
+    modes = {name: result.mode(name) for name in result.configurations}
+    records = []
+    for attempt in result.attempts:
+        message = attempt.message
+        recipient = message.recipient
+        records.append(
+            {
+                "time": format_instant(start, attempt.time),
+                "end": format_instant(start, attempt.end),
+                "configuration": attempt.configuration,
+                "mode": modes[attempt.configuration],
+                "sequence": message.sequence,
+                "event": message.event,
+                "envelope_id": message.envelope.id,
+                "recipient_id": None if recipient is None else recipient.recipient_id,
+                "generated": format_instant(start, attempt.generated),
+                "attempt": attempt.number,
+                "retry_count": attempt.retry_count,
+                "duplicate": attempt.duplicate,
+                "status": attempt.status,
+                "outcome": attempt.outcome,
+                "envelope_status": attempt.snapshot.status,
+                "recipient_statuses": attempt.snapshot.recipient_statuses,
+                "merged_events": list(message.merged_events),
+            }
+        )
+    return records
+
+
+def summary(result: Result) -> dict[str, Any]:
+    """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
+    return {
+        "end": format_instant(result.simulation.start, result.end),
+        "configurations": result.summary(),
+    }
+
+
+def _dumps(record: object) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
+def write_run(result: Result, out: str | Path) -> list[Path]:
+    """Write ``trace.jsonl`` and ``summary.json`` into ``out``; return the paths.
+
+    All text is made before anything is written, and each file appears whole
+    (written beside its final name, then renamed), so a failure leaves no
+    half-written file.
+    """
+    folder = Path(out)
+    contents = {
+        "trace.jsonl": "".join(_dumps(record) + "\n" for record in trace_records(result)),
+        "summary.json": json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in contents.items():
+        final = folder / name
+        partial = folder / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, final)
+        written.append(final)
+    return written
+
+
+# -- the comparison table --------------------------------------------------------
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _fate(message: Message, delivered: str) -> str:
+    if message.state == SENT_OK:
+        return delivered if message.attempts == 1 else f"{delivered} on try {message.attempts}"
+    if message.state == GAVE_UP:
+        return "failed"
+    return "pending"
+
+
+def _label(message: Message) -> str:
+    recipient = message.recipient
+    return message.event if recipient is None else f"{message.event} ({recipient.name})"
+
+
+def _status_columns(
+    messages: Sequence[Message],
+) -> tuple[list[str], Any]:
+    """Recipient columns by name for one envelope; an envelope and a recipients column for many."""
+    envelopes = []
+    for message in messages:
+        if message.envelope not in envelopes:
+            envelopes.append(message.envelope)
+    if len(envelopes) == 1:
+        people = envelopes[0].recipients
+        headers = ["envelope", *(person.name for person in people)]
+
+        def cells(attempt_snapshot: Any) -> list[str]:
+            return [attempt_snapshot.status, *(r.status for r in attempt_snapshot.recipients)]
+
+        return headers, cells
+
+    def many(attempt_snapshot: Any) -> list[str]:
+        statuses = " ".join(f"{k}={v}" for k, v in attempt_snapshot.recipient_statuses.items())
+        return [f"{attempt_snapshot.envelope.id} {attempt_snapshot.status}", statuses]
+
+    return ["envelope", "recipients"], many
+
+
+def comparison(sim: Result, aggregate: Result) -> str:
+    """The side-by-side table: what one listener gets under SIM and under Aggregate.
+
+    ``sim`` and ``aggregate`` are runs of the same scenario under each mode.  For
+    every configuration, the first table lists the SIM messages with the
+    snapshot each carries, and says what became of the same event under
+    Aggregate (sent, or merged into the message of a later event); the second
+    lists what Aggregate delivered, with the status each message carried.
+    """
+    blocks = []
+    for name in sim.configurations:
+        sim_messages = sim.messages(name)
+        agg_messages = aggregate.messages(name)
+        row_of = {m.events[0].sequence: row for row, m in enumerate(sim_messages, start=1)}
+        agg_of = {event.sequence: m for m in agg_messages for event in m.events}
+        headers, cells = _status_columns(sim_messages or agg_messages)
+        rows = []
+        for row, message in enumerate(sim_messages, start=1):
+            event = message.events[0]
+            merged = agg_of.get(event.sequence)
+            if merged is None:
+                fate = "-"
+            elif merged.events[-1].sequence == event.sequence:
+                fate = _fate(merged, "sent")
+            else:
+                fate = f"merged into {row_of[merged.events[-1].sequence]}"
+            rows.append([str(row), format_duration(event.time), _label(message),
+                         *cells(event.snapshot), _fate(message, "delivered"), fate])  # fmt: skip
+        received = sim.received(name)
+        title = (
+            f"Configuration {name!r}: {len(received)} messages under Send Individual Messages "
+            f"(SIM), {len(aggregate.received(name))} under Aggregate Messages"
+        )
+        blocks.append(title)
+        blocks.append(_table(["#", "time", "event", *headers, "SIM", "Aggregate"], rows))
+        blocks.append("")
+        blocks.append(f"What the listener receives under Aggregate ({name!r}):")
+        agg_rows = []
+        for attempt in aggregate.received(name):
+            message = attempt.message
+            agg_rows.append(
+                [str(row_of.get(message.events[-1].sequence, "?")), format_duration(attempt.time),
+                 _label(message), *cells(attempt.snapshot), str(len(message.events))]
+            )  # fmt: skip
+        if agg_rows:
+            blocks.append(_table(["as #", "sent at", "event", *headers, "events"], agg_rows))
+        else:
+            blocks.append("(nothing)")
+        blocks.append("")
+    return "\n".join(blocks).rstrip() + "\n"

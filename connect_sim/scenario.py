@@ -1,0 +1,309 @@
+"""Scenario files: a TOML description of an account, its envelopes and a timeline.
+
+:func:`load_scenario` reads and checks a file once into a :class:`Scenario`;
+:meth:`Scenario.build` makes a fresh :class:`~connect_sim.Simulation` from it as
+often as needed (``compare`` builds one per delivery mode).  Every problem is a
+:class:`~connect_sim.ScenarioError` whose one-line message names the file, the
+place (``configuration 'listener'``, ``action 3``) and what is wrong.  The
+format is documented in ``docs/scenario-format.md``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import listeners
+from .configuration import MODES, Configuration
+from .envelope import (
+    Agent,
+    CarbonCopy,
+    CertifiedDelivery,
+    Editor,
+    InPersonSigner,
+    Intermediary,
+    Recipient,
+    Signer,
+)
+from .errors import ConnectSimError, ScenarioError
+from .simulation import Simulation
+from .time import DEFAULT_START, parse_duration, parse_instant
+
+__all__ = ["RECIPIENT_TYPES", "Scenario", "load_scenario", "parse_scenario"]
+
+#: Recipient ``type`` values in scenario files.
+RECIPIENT_TYPES: Mapping[str, type[Recipient]] = {
+    "signer": Signer,
+    "carbon_copy": CarbonCopy,
+    "certified_delivery": CertifiedDelivery,
+    "in_person_signer": InPersonSigner,
+    "agent": Agent,
+    "editor": Editor,
+    "intermediary": Intermediary,
+}
+
+_TOP = {"simulation", "configuration", "envelope", "action"}
+_SIMULATION = {"start", "seed", "mode"}
+_CONFIGURATION = {
+    "name", "events", "envelope_events", "recipient_events", "format",
+    "require_acknowledgement", "mode", "envelope", "listener", "retry_interval",
+    "max_retries", "aggregation_window", "timeout", "duplicate_rate", "drop_rate",
+}  # fmt: skip
+_DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
+_ENVELOPE = {"id", "subject", "created", "recipients"}
+_RECIPIENT = {"id", "type", "name", "email", "routing_order"}
+_ACTION = {"at", "envelope", "do", "recipient", "reason"}
+_LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str]]] = {
+    "always_ok": (listeners.AlwaysOk, {"status", "latency"}),
+    "outage": (listeners.Outage, {"windows", "status", "ok_status", "latency"}),
+    "flaky": (listeners.Flaky, {"failure_rate", "seed", "status", "latency"}),
+    "scripted": (listeners.Scripted, {"responses", "then", "latency"}),
+}
+
+
+class _Place:
+    """Where in the file we are, for error messages."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def error(self, where: str, problem: str) -> ScenarioError:
+        return ScenarioError(f"{self.path}: {where}: {problem}")
+
+
+def _table(place: _Place, where: str, value: object, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise place.error(where, f"expected a table, got {value!r}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise place.error(
+            where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        )
+    return value
+
+
+def _list_of_tables(place: _Place, data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise place.error(key, f"use [[{key}]] tables, one per {key}")
+    return value
+
+
+def _text(
+    place: _Place, where: str, table: dict[str, Any], key: str, required: bool = True
+) -> Any:
+    if key not in table:
+        if required:
+            raise place.error(where, f"missing key {key!r}")
+        return None
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        raise place.error(where, f"{key} must be non-empty text, got {value!r}")
+    return value
+
+
+def _when(place: _Place, where: str, value: object, start: datetime) -> timedelta:
+    """An offset (``"2m20s"``) or an ISO time (text or a TOML date-time) -> offset from start."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise place.error(where, f"give the time {value.isoformat()} a zone, such as Z")
+        moment = value
+    elif isinstance(value, str):
+        try:
+            if "T" in value:
+                moment = parse_instant(value)
+            else:
+                return timedelta(milliseconds=parse_duration(value))
+        except ConnectSimError as error:
+            raise place.error(where, str(error)) from None
+    else:
+        raise place.error(where, f"expected an offset like '2m20s' or an ISO time, got {value!r}")
+    offset = moment - start
+    if offset < timedelta(0):
+        raise place.error(where, f"{moment.isoformat()} is before the simulation start")
+    return offset
+
+
+class Scenario:
+    """A checked scenario file, ready to build simulations from."""
+
+    def __init__(self, path: str, data: dict[str, Any]) -> None:
+        self.path = path
+        self._data = data
+        place = _Place(path)
+        _table(place, "top level", data, _TOP)
+        settings = _table(place, "[simulation]", data.get("simulation", {}), _SIMULATION)
+        self.seed = settings.get("seed", 0)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise place.error("[simulation]", f"seed must be a whole number, got {self.seed!r}")
+        self.mode = settings.get("mode", "sim")
+        if self.mode not in MODES:
+            raise place.error("[simulation]", f"mode must be one of {MODES}, got {self.mode!r}")
+        start = settings.get("start", DEFAULT_START)
+        if isinstance(start, str):
+            try:
+                start = parse_instant(start)
+            except ConnectSimError as error:
+                raise place.error("[simulation] start", str(error)) from None
+        if not isinstance(start, datetime) or start.tzinfo is None:
+            raise place.error(
+                "[simulation] start", f"expected an ISO time with a zone, got {start!r}"
+            )
+        self.start = start
+        # Check everything once by building; build() repeats it for each caller.
+        self.build()
+
+    def build(self, mode: str | None = None, seed: int | None = None) -> Simulation:
+        """A fresh simulation of the scenario.
+
+        ``mode`` forces every configuration to one delivery algorithm (what-if
+        runs and ``compare``); ``seed`` replaces the file's seed.
+        """
+        place = _Place(self.path)
+        data = self._data
+        if mode is not None and mode not in MODES:
+            raise ScenarioError(f"mode must be one of {MODES}, got {mode!r}")
+        sim = Simulation(
+            mode=mode or self.mode, seed=self.seed if seed is None else seed, start=self.start
+        )
+        for number, raw in enumerate(_list_of_tables(place, data, "envelope"), start=1):
+            self._envelope(place, sim, number, raw)
+        for number, raw in enumerate(_list_of_tables(place, data, "configuration"), start=1):
+            self._configuration(place, sim, number, raw, forced=mode is not None)
+        for number, raw in enumerate(_list_of_tables(place, data, "action"), start=1):
+            self._action(place, sim, number, raw)
+        return sim
+
+    def _envelope(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
+        where = f"envelope {number}"
+        table = _table(place, where, raw, _ENVELOPE)
+        envelope_id = _text(place, where, table, "id")
+        where = f"envelope {envelope_id!r}"
+        subject = table.get("subject", "")
+        if not isinstance(subject, str):
+            raise place.error(where, f"subject must be text, got {subject!r}")
+        created = _when(place, f"{where} created", table.get("created", "0"), self.start)
+        people = table.get("recipients", [])
+        if not isinstance(people, list):
+            raise place.error(where, "recipients must be a list of tables")
+        recipients = []
+        for position, person in enumerate(people, start=1):
+            spot = f"{where} recipient {position}"
+            entry = _table(place, spot, person, _RECIPIENT)
+            kind = _text(place, spot, entry, "type")
+            if kind not in RECIPIENT_TYPES:
+                raise place.error(
+                    spot, f"unknown type {kind!r} (types: {', '.join(RECIPIENT_TYPES)})"
+                )
+            try:
+                recipients.append(
+                    RECIPIENT_TYPES[kind](
+                        name=entry.get("name", ""),
+                        email=entry.get("email", ""),
+                        routing_order=entry.get("routing_order", 1),
+                        recipient_id=_text(place, spot, entry, "id", required=False),
+                    )
+                )
+            except ConnectSimError as error:
+                raise place.error(spot, str(error)) from None
+        try:
+            sim.create_envelope(subject, recipients, id=envelope_id, at=created)
+        except ConnectSimError as error:
+            raise place.error(where, str(error)) from None
+
+    def _configuration(
+        self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool
+    ) -> None:
+        where = f"configuration {number}"
+        table = _table(place, where, raw, _CONFIGURATION)
+        name = _text(place, where, table, "name")
+        where = f"configuration {name!r}"
+        options = {k: v for k, v in table.items() if k not in ("envelope", "listener")}
+        for key in _DURATIONS & set(options):
+            if not isinstance(options[key], str):
+                raise place.error(
+                    where, f"{key} must be a duration like '24h', got {options[key]!r}"
+                )
+        if forced:
+            options.pop("mode", None)
+        envelope = None
+        try:
+            if "envelope" in table:
+                envelope = sim.envelope(_text(place, where, table, "envelope"))
+            listener = self._listener(place, f"{where} listener", table.get("listener"))
+            sim.add_configuration(Configuration(**options), listener=listener, envelope=envelope)
+        except (ConnectSimError, TypeError) as error:
+            raise place.error(where, str(error)) from None
+
+    def _listener(self, place: _Place, where: str, raw: object) -> listeners.Listener | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or "kind" not in raw:
+            raise place.error(
+                where, 'expected a table with a kind, such as { kind = "always_ok" }'
+            )
+        kind = raw["kind"]
+        if kind not in _LISTENERS:
+            raise place.error(where, f"unknown kind {kind!r} (kinds: {', '.join(_LISTENERS)})")
+        factory, allowed = _LISTENERS[kind]
+        options = _table(place, where, {k: v for k, v in raw.items() if k != "kind"}, allowed)
+        options = {key: _no_answer(value) for key, value in options.items()}
+        if "windows" in options:
+            windows = options["windows"]
+            if not isinstance(windows, list):
+                raise place.error(
+                    where, f"windows must be a list of [start, end], got {windows!r}"
+                )
+            options["windows"] = [
+                [_when(place, where, point, self.start) for point in window]
+                if isinstance(window, list) else window
+                for window in windows
+            ]  # fmt: skip
+        return factory(**options)  # type: ignore[no-any-return]
+
+    def _action(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
+        where = f"action {number}"
+        table = _table(place, where, raw, _ACTION)
+        kind = _text(place, where, table, "do")
+        if "at" not in table:
+            raise place.error(where, "missing key 'at'")
+        at = _when(place, f"{where} at", table["at"], self.start)
+        try:
+            envelope = sim.envelope(_text(place, where, table, "envelope"))
+            sim.act(
+                kind, envelope, _text(place, where, table, "recipient", required=False), at=at,
+                reason=_text(place, where, table, "reason", required=False),
+                source=f"{self.path}: {where}",
+            )  # fmt: skip
+        except ConnectSimError as error:
+            raise place.error(where, str(error)) from None
+
+
+def _no_answer(value: object) -> object:
+    """TOML has no null: ``"timeout"`` stands for "no answer" in statuses and scripts."""
+    if value == "timeout":
+        return None
+    if isinstance(value, list):
+        return [None if item == "timeout" else item for item in value]
+    return value
+
+
+def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
+    """Check a scenario given as TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: TOML syntax error: {error}") from None
+    return Scenario(path, data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: cannot read the file: {error}") from None
+    return parse_scenario(text, str(path))

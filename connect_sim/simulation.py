@@ -1,0 +1,505 @@
+"""The Simulation facade: envelopes, configurations and a timeline, wired to the scheduler.
+
+A :class:`Simulation` holds the account: its delivery mode (SIM by default),
+its configurations with their listeners, and its envelopes.  Actions (send,
+view, sign, ...) are put on a timeline in simulated time; :meth:`Simulation.run`
+plays it.  Each action goes through the lifecycle (:mod:`connect_sim.envelope`),
+which returns events; each event goes to every configuration that subscribes
+to it, in the order the configurations were added, and each configuration's
+channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from .configuration import MODES, Configuration
+from .delivery import AggregateChannel, Attempt, Channel, Failure, Message, SimChannel
+from .envelope import (
+    ACTIONS,
+    RECIPIENT_ACTIONS,
+    Emitted,
+    Envelope,
+    EnvelopeState,
+    Recipient,
+    apply,
+    initial_state,
+)
+from .errors import ConfigurationError, InvalidAction
+from .events import Event
+from .listeners import AlwaysOk, Listener
+from .scheduler import ACTION, Scheduler
+from .time import DEFAULT_START, duration_ms, format_duration
+
+__all__ = ["Action", "Result", "Simulation"]
+
+When = timedelta | str | datetime
+
+
+class Action:
+    """One step of the timeline: what happens to which envelope, and when.
+
+    ``source`` says where it came from (``"action 3"`` in a scenario file) so
+    that an error can point at it.
+    """
+
+    __slots__ = ("envelope", "kind", "reason", "recipient", "source", "time")
+
+    def __init__(
+        self,
+        time: int,
+        kind: str,
+        envelope: Envelope,
+        recipient: int | None,
+        reason: str | None,
+        source: str | None,
+    ) -> None:
+        self.time = time
+        self.kind = kind
+        self.envelope = envelope
+        self.recipient = recipient
+        self.reason = reason
+        self.source = source
+
+    def describe(self) -> str:
+        """A short human description, such as ``sign by 'sue' on 'e1' at 2m20s``."""
+        who = ""
+        if self.recipient is not None:
+            who = f" by {self.envelope.recipients[self.recipient].recipient_id!r}"
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.kind}{who} on {self.envelope.id!r} at {format_duration(self.time)}"
+
+    def __repr__(self) -> str:
+        return f"<Action {self.describe()}>"
+
+
+class Simulation:
+    """A Connect account in simulated time.
+
+    Args:
+        mode: the account's delivery mode, ``"sim"`` (default) or ``"aggregate"``;
+            a configuration may override it.
+        seed: seeds every random choice (envelope GUIDs, flaky listeners without
+            their own seed, Aggregate anomalies).  Same inputs, same seed: the
+            same run, byte for byte, in any process.
+        start: the UTC instant simulated time 0 stands for.
+
+    >>> import connect_sim as cs
+    >>> sim = cs.Simulation(mode="sim", seed=1)
+    >>> sim.add_configuration(cs.Configuration(name="listener"))
+    >>> env = sim.create_envelope(subject="Hi", recipients=[cs.Signer("Sue", "sue@example.com")])
+    >>> sim.send(env, at=timedelta(0))
+    >>> [a.event for a in sim.run().received("listener")]
+    ['recipient-sent', 'envelope-sent']
+    """
+
+    def __init__(self, mode: str = "sim", seed: int = 0, start: datetime = DEFAULT_START) -> None:
+        if mode not in MODES:
+            raise ConfigurationError(f"mode must be one of {MODES}, got {mode!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigurationError(f"seed must be a whole number, got {seed!r}")
+        if not isinstance(start, datetime) or start.tzinfo is None:
+            raise ConfigurationError(f"start must be a datetime with a time zone, got {start!r}")
+        self.mode = mode
+        self.seed = seed
+        self.start = start.astimezone(UTC)
+        self.scheduler = Scheduler()
+        self.events: list[Event] = []
+        self.attempts: list[Attempt] = []
+        self._ids = random.Random(f"connect-sim:{seed}:envelope-ids")
+        self._envelopes: dict[str, Envelope] = {}
+        self._states: dict[str, EnvelopeState] = {}
+        self._channels: list[Channel] = []
+        self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
+        self._routes: dict[str, list[Channel]] = {}  # envelope id -> its channels, in order
+        self._sequence = itertools.count(1).__next__
+        self._started = False
+
+    # -- building ------------------------------------------------------------------
+
+    def add_configuration(
+        self,
+        configuration: Configuration,
+        listener: Listener | None = None,
+        envelope: Envelope | None = None,
+    ) -> None:
+        """Add a configuration and the listener it delivers to (default: :class:`AlwaysOk`).
+
+        With ``envelope`` it is an envelope-level configuration (the envelope's
+        ``eventNotification``) and sees only that envelope's events; otherwise
+        it is account-level and sees every envelope.
+        """
+        if self._started:
+            raise ConfigurationError("add configurations before the simulation runs")
+        if not isinstance(configuration, Configuration):
+            raise ConfigurationError(f"expected a Configuration, got {configuration!r}")
+        if any(c.name == configuration.name for c in self._channels):
+            raise ConfigurationError(
+                f"a configuration named {configuration.name!r} exists already"
+            )
+        if envelope is not None:
+            self._own(envelope)
+        listener = AlwaysOk() if listener is None else listener
+        if not callable(getattr(listener, "session", None)):
+            raise ConfigurationError(f"expected a listener such as AlwaysOk(), got {listener!r}")
+        name = configuration.name
+        session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
+        mode = configuration.mode or self.mode
+        kind = SimChannel if mode == "sim" else AggregateChannel
+        channel = kind(
+            configuration, session, self.scheduler, self.attempts, self._sequence,
+            self._states, random.Random(f"connect-sim:{self.seed}:{name}:anomalies"),
+        )  # fmt: skip
+        self._channels.append(channel)
+        self._scopes.append(None if envelope is None else envelope.id)
+
+    def create_envelope(
+        self,
+        subject: str,
+        recipients: Sequence[Recipient],
+        id: str | None = None,
+        at: When = timedelta(0),
+    ) -> Envelope:
+        """Create a draft envelope at ``at`` (``envelope-created``) and return it.
+
+        ``id`` is how scenarios and traces name it (default ``"envelope-1"``, ...).
+        Recipients without a ``recipient_id`` are numbered by position.
+        """
+        if not isinstance(subject, str):
+            raise ConfigurationError(f"subject: expected text, got {subject!r}")
+        if id is None:
+            id = f"envelope-{len(self._envelopes) + 1}"
+        if not isinstance(id, str) or not id.strip():
+            raise ConfigurationError(f"envelope id: expected non-empty text, got {id!r}")
+        if id in self._envelopes:
+            raise ConfigurationError(f"an envelope with id {id!r} exists already")
+        bound: list[Recipient] = []
+        for position, recipient in enumerate(recipients, start=1):
+            if not isinstance(recipient, Recipient):
+                raise ConfigurationError(f"envelope {id!r}: not a recipient: {recipient!r}")
+            if recipient.recipient_id is None:
+                recipient = _with_id(recipient, str(position))
+            if any(r.recipient_id == recipient.recipient_id for r in bound):
+                raise ConfigurationError(
+                    f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
+                )
+            bound.append(recipient)
+        guid = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+        envelope = Envelope(id, guid, subject, tuple(bound))
+        self._envelopes[id] = envelope
+        self._schedule(_CREATE, envelope, None, at, None, None)
+        return envelope
+
+    def _own(self, envelope: Envelope) -> Envelope:
+        if not isinstance(envelope, Envelope) or self._envelopes.get(envelope.id) is not envelope:
+            raise ConfigurationError(f"{envelope!r} is not an envelope of this simulation")
+        return envelope
+
+    def envelope(self, id: str) -> Envelope:
+        """The envelope with this id."""
+        try:
+            return self._envelopes[id]
+        except KeyError:
+            raise ConfigurationError(f"no envelope with id {id!r}") from None
+
+    def _time(self, at: When) -> int:
+        if isinstance(at, datetime):
+            if at.tzinfo is None:
+                raise ConfigurationError(f"at: give the datetime a time zone, got {at!r}")
+            offset = at - self.start
+            if offset < timedelta(0):
+                raise ConfigurationError(f"at: {at.isoformat()} is before the simulation start")
+            return duration_ms(offset, "at")
+        return duration_ms(at, "at")
+
+    def _schedule(
+        self,
+        kind: str,
+        envelope: Envelope,
+        recipient: Recipient | str | None,
+        at: When,
+        reason: str | None,
+        source: str | None,
+    ) -> None:
+        self._own(envelope)
+        time = self._time(at)
+        if time < self.scheduler.now:
+            raise ConfigurationError(
+                f"at: {format_duration(time)} is in the past (the clock is at "
+                f"{format_duration(self.scheduler.now)})"
+            )
+        if reason is not None and not isinstance(reason, str):
+            raise ConfigurationError(f"reason: expected text, got {reason!r}")
+        index = None
+        if kind in RECIPIENT_ACTIONS:
+            if recipient is None:
+                raise ConfigurationError(f"{kind}: name the recipient")
+            index = envelope.recipient(recipient)
+        elif recipient is not None:
+            raise ConfigurationError(f"{kind}: concerns the whole envelope, not a recipient")
+        action = Action(time, kind, envelope, index, reason, source)
+        self.scheduler.at(time, ACTION, self._perform, action)
+
+    def act(
+        self,
+        action: str,
+        envelope: Envelope,
+        recipient: Recipient | str | None = None,
+        at: When = timedelta(0),
+        reason: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Put any action on the timeline by name (what scenario files use).
+
+        ``action`` is one of ``send``, ``view``, ``sign``, ``decline``, ``void``,
+        ``bounce``, ``fail_authentication``, ``resend`` (with a recipient: that
+        recipient's notification) and ``correct``.
+        """
+        if action == "resend" and recipient is not None:
+            action = "resend_recipient"
+        if action not in ACTIONS or (action == "resend_recipient" and recipient is None):
+            raise ConfigurationError(
+                f"unknown action {action!r}; expected one of "
+                f"{', '.join(a for a in ACTIONS if a != 'resend_recipient')}"
+            )
+        self._schedule(action, envelope, recipient, at, reason, source)
+
+    def send(self, envelope: Envelope, at: When = timedelta(0)) -> None:
+        """Send a draft: the first routing order is notified, then the envelope is ``sent``."""
+        self._schedule("send", envelope, None, at, None, None)
+
+    def view(self, envelope: Envelope, recipient: Recipient | str, at: When) -> None:
+        """The recipient opens the envelope on the signing site (``delivered``)."""
+        self._schedule("view", envelope, recipient, at, None, None)
+
+    def sign(self, envelope: Envelope, recipient: Recipient | str, at: When) -> None:
+        """The recipient signs (viewing first if they had not)."""
+        self._schedule("sign", envelope, recipient, at, None, None)
+
+    def decline(
+        self,
+        envelope: Envelope,
+        recipient: Recipient | str,
+        at: When,
+        reason: str = "Declined by recipient",
+    ) -> None:
+        """The recipient declines to sign; the envelope is ``declined`` (terminal)."""
+        self._schedule("decline", envelope, recipient, at, reason, None)
+
+    def void(self, envelope: Envelope, at: When, reason: str = "Voided by sender") -> None:
+        """The sender voids a sent envelope (also how expiry shows); terminal."""
+        self._schedule("void", envelope, None, at, reason, None)
+
+    def bounce(self, envelope: Envelope, recipient: Recipient | str, at: When) -> None:
+        """The notification email bounced: the recipient is ``autoresponded``."""
+        self._schedule("bounce", envelope, recipient, at, None, None)
+
+    def fail_authentication(
+        self, envelope: Envelope, recipient: Recipient | str, at: When
+    ) -> None:
+        """The recipient failed authentication: an event, no change of status."""
+        self._schedule("fail_authentication", envelope, recipient, at, None, None)
+
+    def resend(
+        self, envelope: Envelope, at: When, recipient: Recipient | str | None = None
+    ) -> None:
+        """Resend the envelope's notifications, or one recipient's (which revives a bounce)."""
+        kind = "resend" if recipient is None else "resend_recipient"
+        self._schedule(kind, envelope, recipient, at, None, None)
+
+    def correct(self, envelope: Envelope, at: When) -> None:
+        """The sender corrects the envelope: ``envelope-corrected``, no change of status."""
+        self._schedule("correct", envelope, None, at, None, None)
+
+    # -- running -------------------------------------------------------------------
+
+    def _channels_for(self, envelope_id: str) -> list[Channel]:
+        route = self._routes.get(envelope_id)
+        if route is None:
+            route = [c for c, scope in zip(self._channels, self._scopes, strict=True)
+                     if scope is None or scope == envelope_id]  # fmt: skip
+            self._routes[envelope_id] = route
+        return route
+
+    def _perform(self, action: Action) -> None:
+        envelope = action.envelope
+        now = self.scheduler.now
+        if action.kind == _CREATE:
+            if envelope.id in self._states:
+                raise InvalidAction(
+                    f"{action.describe()}: the envelope exists already",
+                    envelope=envelope.id, action="create", status=self._states[envelope.id].status,
+                )  # fmt: skip
+            emitted: list[Emitted] = [("envelope-created", None, initial_state(envelope, now))]
+        else:
+            state = self._states.get(envelope.id)
+            if state is None:
+                raise InvalidAction(
+                    f"{action.describe()}: the envelope is not created until later",
+                    envelope=envelope.id, action=action.kind, status="none",
+                )  # fmt: skip
+            try:
+                emitted = apply(state, action.kind, now, action.recipient, action.reason)
+            except InvalidAction as error:
+                raise InvalidAction(
+                    f"{action.describe()}: {error}", envelope=error.envelope,
+                    action=error.action, status=error.status, recipient=error.recipient,
+                ) from None  # fmt: skip
+        channels = self._channels_for(envelope.id)
+        recipients = envelope.recipients
+        events = self.events
+        states = self._states
+        for name, index, snapshot in emitted:
+            event = Event(
+                len(events) + 1, now, name, envelope,
+                None if index is None else recipients[index], snapshot,
+            )  # fmt: skip
+            events.append(event)
+            states[envelope.id] = snapshot
+            for channel in channels:
+                if name in channel.subscribed:
+                    channel.offer(event)
+
+    def run(self, until: When | None = None) -> Result:
+        """Play the timeline until nothing is left to do, or until ``until``; return the result.
+
+        May be called again to go on (with actions added in between, at or after
+        the clock).  An action the state does not allow raises
+        :class:`~connect_sim.InvalidAction` naming it.
+        """
+        self._started = True
+        self.scheduler.run(None if until is None else self._time(until))
+        return Result(self)
+
+    def step(self) -> bool:
+        """Run the next single scheduled callback; False when the timeline is done."""
+        self._started = True
+        return self.scheduler.step()
+
+    def check(self) -> None:
+        """Assert the model's invariants (clock, sequences, queues); for property tests."""
+        now = self.scheduler.now
+        last = 0
+        for event in self.events:
+            assert event.time <= now and event.time >= last, f"{event!r} out of time order"
+            last = event.time
+        last = 0
+        for attempt in self.attempts:
+            assert attempt.time >= last, f"{attempt!r} starts before the attempt before it"
+            assert attempt.time <= now
+            last = attempt.time
+        for channel in self._channels:
+            channel.check()
+        next_time = self.scheduler.next_time()
+        assert next_time is None or next_time >= now, "the clock would go back"
+
+    @property
+    def now(self) -> int:
+        """The clock, in milliseconds since the start."""
+        return self.scheduler.now
+
+    def state(self, envelope: Envelope | str) -> EnvelopeState:
+        """The envelope's current state (as of the clock)."""
+        key = envelope if isinstance(envelope, str) else envelope.id
+        try:
+            return self._states[key]
+        except KeyError:
+            raise ConfigurationError(f"envelope {key!r} does not exist (yet)") from None
+
+
+def _with_id(recipient: Recipient, recipient_id: str) -> Recipient:
+    import attrs
+
+    return attrs.evolve(recipient, recipient_id=recipient_id)
+
+
+_CREATE = "create"
+
+
+class Result:
+    """What a run produced: attempts, deliveries, failures and what is still pending.
+
+    A view of the simulation as of when it was asked; it does not copy it.
+    """
+
+    def __init__(self, simulation: Simulation) -> None:
+        self._simulation = simulation
+        self._channels = {channel.name: channel for channel in simulation._channels}
+
+    @property
+    def simulation(self) -> Simulation:
+        """The simulation this is the result of."""
+        return self._simulation
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every delivery attempt of every configuration, in the order they started."""
+        return list(self._simulation.attempts)
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event of the run, in order (subscribed or not)."""
+        return list(self._simulation.events)
+
+    @property
+    def configurations(self) -> list[str]:
+        """The configurations' names, in the order they were added."""
+        return list(self._channels)
+
+    @property
+    def end(self) -> int:
+        """The clock when the run stopped, in ms."""
+        return self._simulation.now
+
+    def channel(self, name: str) -> Channel:
+        """The delivery channel of a configuration (for its mode and settings)."""
+        try:
+            return self._channels[name]
+        except KeyError:
+            known = ", ".join(repr(n) for n in self._channels) or "none"
+            raise ConfigurationError(
+                f"no configuration named {name!r} (configurations: {known})"
+            ) from None
+
+    def mode(self, name: str) -> str:
+        """The delivery mode the configuration ran under."""
+        return "sim" if isinstance(self.channel(name), SimChannel) else "aggregate"
+
+    def received(self, name: str) -> list[Attempt]:
+        """The messages the configuration's listener accepted, in arrival order.
+
+        Each item is the successful :class:`Attempt`, with the ``event``,
+        ``snapshot`` and ``generated`` time that delivery carried.
+        """
+        return list(self.channel(name).delivered)
+
+    def messages(self, name: str) -> list[Message]:
+        """Every message the configuration generated, in creation order."""
+        return list(self.channel(name).messages)
+
+    def failures(self, name: str) -> list[Failure]:
+        """The configuration's failure log: messages that will never be delivered."""
+        return list(self.channel(name).failures)
+
+    def pending(self, name: str) -> list[Message]:
+        """Messages still queued (not delivered, not failed) when the run stopped."""
+        return self.channel(name).pending()
+
+    def summary(self) -> dict[str, dict[str, int | str]]:
+        """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
+        out: dict[str, dict[str, int | str]] = {}
+        for name, channel in self._channels.items():
+            attempts = sum(1 for a in self._simulation.attempts if a.configuration == name)
+            out[name] = {
+                "mode": self.mode(name),
+                "generated": len(channel.messages),
+                "delivered": sum(1 for m in channel.messages if m.state == "delivered"),
+                "failed": len(channel.failures),
+                "pending": len(channel.pending()),
+                "attempts": attempts,
+            }
+        return out

@@ -1,0 +1,144 @@
+"""Simulated time: integer milliseconds since the scenario start.
+
+Inside the simulator every instant and every duration is an ``int`` of
+milliseconds; integers compare and add exactly and cost nothing to hash.  They
+become :class:`datetime.datetime` or text only at the edges: in the Python API
+(``timedelta`` in, ``datetime`` out), in scenario files (``"2m20s"`` or an ISO
+time) and in reports.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_START",
+    "MS_PER_DAY",
+    "MS_PER_HOUR",
+    "MS_PER_MINUTE",
+    "MS_PER_SECOND",
+    "duration_ms",
+    "format_duration",
+    "format_instant",
+    "parse_duration",
+    "parse_instant",
+]
+
+MS_PER_SECOND = 1_000
+MS_PER_MINUTE = 60 * MS_PER_SECOND
+MS_PER_HOUR = 60 * MS_PER_MINUTE
+MS_PER_DAY = 24 * MS_PER_HOUR
+
+#: The wall-clock instant that simulated time 0 stands for, unless a scenario says otherwise.
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+_UNITS = {"d": MS_PER_DAY, "h": MS_PER_HOUR, "m": MS_PER_MINUTE, "s": MS_PER_SECOND, "ms": 1}
+_PART = re.compile(r"(\d+)(ms|d|h|m|s)")
+
+
+def parse_duration(text: str) -> int:
+    """Parse a duration such as ``"2m20s"``, ``"1d12h"``, ``"250ms"`` or ``"0"`` into milliseconds.
+
+    Units are ``d``, ``h``, ``m``, ``s`` and ``ms``, each at most once, largest first.
+
+    >>> parse_duration("2m20s")
+    140000
+    >>> parse_duration("1d")
+    86400000
+    """
+    text = text.strip()
+    if text == "0":
+        return 0
+    pos = 0
+    total = 0
+    seen: list[str] = []
+    for match in _PART.finditer(text):
+        if match.start() != pos:
+            break
+        unit = match.group(2)
+        if seen and list(_UNITS).index(unit) <= list(_UNITS).index(seen[-1]):
+            raise ConfigurationError(
+                f"bad duration {text!r}: units must each appear once, largest first"
+            )
+        seen.append(unit)
+        total += int(match.group(1)) * _UNITS[unit]
+        pos = match.end()
+    if pos != len(text) or not seen:
+        raise ConfigurationError(
+            f"bad duration {text!r}: expected a number and a unit, like '90s', '2m20s' or '1d'"
+        )
+    return total
+
+
+def duration_ms(value: timedelta | str | int, what: str) -> int:
+    """Convert a duration given as ``timedelta``, ``"2m20s"`` or whole milliseconds to an int.
+
+    ``what`` names the parameter in the error raised for a negative, fractional or
+    otherwise meaningless value.
+    """
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{what}: expected a duration, got {value!r}")
+    if isinstance(value, timedelta):
+        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+        if micros % 1000:
+            raise ConfigurationError(f"{what}: {value!r} is not a whole number of milliseconds")
+        ms = micros // 1000
+    elif isinstance(value, str):
+        try:
+            ms = parse_duration(value)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{what}: {error}") from None
+    elif isinstance(value, int):
+        ms = value
+    else:
+        raise ConfigurationError(
+            f"{what}: expected a timedelta or a duration like '2m20s', got {value!r}"
+        )
+    if ms < 0:
+        raise ConfigurationError(f"{what}: a duration cannot be negative, got {value!r}")
+    return ms
+
+
+def format_duration(ms: int) -> str:
+    """Render milliseconds the way :func:`parse_duration` reads them.
+
+    >>> format_duration(140000)
+    '2m20s'
+    >>> format_duration(0)
+    '0s'
+    """
+    if ms == 0:
+        return "0s"
+    parts = []
+    rest = ms
+    for unit, size in _UNITS.items():
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 time with a zone (``2026-01-01T09:00:00Z``) into an aware datetime."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"bad time {text!r}: expected ISO 8601 like '2026-01-01T09:00:00Z'"
+        ) from None
+    if value.tzinfo is None:
+        raise ConfigurationError(f"bad time {text!r}: give a zone, for example 'Z' for UTC")
+    return value.astimezone(UTC)
+
+
+def format_instant(start: datetime, ms: int) -> str:
+    """Render the instant ``ms`` after ``start`` as ISO 8601 UTC with milliseconds.
+
+    >>> format_instant(DEFAULT_START, 140000)
+    '2026-01-01T00:02:20.000Z'
+    """
+    moment = start + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
