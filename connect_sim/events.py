@@ -8,7 +8,7 @@ subscribe to event names; the delivery algorithms turn events into messages.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigurationError
 
@@ -109,7 +109,7 @@ def normalize_events(
     return tuple(name for name in order if name in wanted)
 
 
-class Event:
+class Event(NamedTuple):
     """One change in an envelope's life, with the envelope's state right after it.
 
     Attributes:
@@ -122,23 +122,12 @@ class Event:
             and before the next one at the same instant.
     """
 
-    __slots__ = ("envelope", "name", "recipient", "sequence", "snapshot", "time")
-
-    def __init__(
-        self,
-        sequence: int,
-        time: int,
-        name: str,
-        envelope: Envelope,
-        recipient: Recipient | None,
-        snapshot: EnvelopeState,
-    ) -> None:
-        self.sequence = sequence
-        self.time = time
-        self.name = name
-        self.envelope = envelope
-        self.recipient = recipient
-        self.snapshot = snapshot
+    sequence: int
+    time: int
+    name: str
+    envelope: Envelope
+    recipient: Recipient | None
+    snapshot: EnvelopeState
 
     @property
     def recipient_id(self) -> str | None:

@@ -1,106 +1,179 @@
-"""The discrete-event loop: callbacks at integer-millisecond instants, in a fixed order.
+"""The discrete-event loop: scenario actions and timers at integer-millisecond instants.
 
 Theory of operation
 -------------------
-Work is kept in a :class:`sortedcontainers.SortedDict` from a *slot* to a deque
-of ``(callback, argument)`` pairs.  A slot is ``time * 2 + phase``: phase 0
-holds scenario actions, phase 1 timers (deliveries, retries, attempt ends).  So
-at one instant every action runs before any timer, and inside a slot callbacks
-run first-in, first-out, which is the order they were scheduled in.  A timer
-that schedules another at the same instant appends it to the slot being run.
-Nothing is ordered by object identity or hashing, so two runs of the same
-inputs run the same callbacks in the same order, in any process.
+Two kinds of work share one clock.  *Actions* are the scenario's timeline
+(send, view, sign, ...): they are known before the run, so they are kept in a
+plain list, sorted once (stably, so actions given for the same instant keep the
+order they were given in) and consumed front to back.  *Timers* are what the
+run schedules for itself (a message falling due, an attempt ending, a retry):
+they are kept in deques of ``(callback, argument)``, one deque per instant,
+found through a dict, with the instants in a :class:`sortedcontainers.SortedList`.
 
-Many callbacks share an instant (a flush after a retry, a burst of events), so
-one sorted-dict entry per instant rather than per callback keeps the sorted
-structure small; scheduling at an instant that already has work is a plain
-dict lookup and a deque append.
+At one instant every action runs before any timer, and timers run first in,
+first out: the order they were scheduled in.  A timer that schedules another
+for the same instant appends it to the deque being run.  Nothing is ordered by
+object identity or hashing, so the same inputs run the same callbacks in the
+same order in any process.
+
+Keeping the timeline out of the sorted structure makes adding an action a list
+append; one sorted entry per instant rather than per timer keeps the sorted
+structure small when many timers share an instant (a flush after a retry).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from operator import attrgetter
+from typing import Any, Protocol
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedList
 
-__all__ = ["ACTION", "TIMER", "Scheduler"]
-
-ACTION = 0
-TIMER = 1
+__all__ = ["Scheduler", "Timed"]
 
 Callback = Callable[[Any], None]
 
 
-class Scheduler:
-    """Runs callbacks in simulated time; the clock only moves forward.
+class Timed(Protocol):
+    """An action: anything with the instant it happens at."""
 
-    >>> s = Scheduler()
+    time: int
+
+
+_by_time = attrgetter("time")
+
+
+class Scheduler:
+    """Runs actions and timers in simulated time; the clock only moves forward.
+
+    >>> class Act:
+    ...     def __init__(self, time): self.time = time
     >>> seen = []
-    >>> s.at(5, TIMER, seen.append, "timer")
-    >>> s.at(5, ACTION, seen.append, "action")
+    >>> s = Scheduler(perform=lambda act: seen.append(("action", act.time)))
+    >>> s.at(5, seen.append, ("timer", 5))
+    >>> s.add(Act(5))
     >>> s.run()
     >>> seen, s.now
-    (['action', 'timer'], 5)
+    ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("_slots", "now")
+    __slots__ = ("_actions", "_incoming", "_next", "_perform", "_timers", "_times", "now")
 
-    def __init__(self) -> None:
-        self._slots: SortedDict = SortedDict()
+    def __init__(self, perform: Callable[[Any], None]) -> None:
+        self._perform = perform
+        self._actions: list[Timed] = []  # sorted; those before _next have run
+        self._next = 0
+        self._incoming: list[Timed] = []  # added since the last sort, in the order given
+        self._times = SortedList()  # instants that have timers, earliest first
+        self._timers: dict[int, deque[tuple[Callback, Any]]] = {}
         #: The current instant, in milliseconds since the scenario start.
         self.now = 0
 
-    def at(self, time: int, phase: int, callback: Callback, argument: Any = None) -> None:
-        """Run ``callback(argument)`` at ``time`` in ``phase`` (``ACTION`` or ``TIMER``)."""
+    def add(self, action: Timed) -> None:
+        """Put an action on the timeline (at ``action.time``, not before the clock)."""
+        if action.time < self.now:
+            raise ValueError(f"cannot schedule at {action.time} ms: the clock is at {self.now} ms")
+        self._incoming.append(action)
+
+    def at(self, time: int, callback: Callback, argument: Any = None) -> None:
+        """Run ``callback(argument)`` at ``time``, after the actions of that instant."""
         if time < self.now:
             raise ValueError(f"cannot schedule at {time} ms: the clock is at {self.now} ms")
-        slot = time * 2 + phase
-        queue = self._slots.get(slot)
+        queue = self._timers.get(time)
         if queue is None:
-            queue = self._slots[slot] = deque()
+            queue = self._timers[time] = deque()
+            self._times.add(time)
         queue.append((callback, argument))
 
+    def _merge(self) -> None:
+        # Actions still to run were given before the incoming ones, so a stable sort of
+        # the two, in that order, keeps "same instant: order given".
+        pending = self._actions[self._next :]
+        pending.extend(self._incoming)
+        pending.sort(key=_by_time)
+        self._actions = pending
+        self._next = 0
+        self._incoming = []
+
     def next_time(self) -> int | None:
-        """The instant of the next scheduled callback, or ``None`` when there is none."""
-        if not self._slots:
-            return None
-        return int(self._slots.peekitem(0)[0]) >> 1
+        """The instant of the next action or timer, or ``None`` when there is none."""
+        if self._incoming:
+            self._merge()
+        times = []
+        if self._next < len(self._actions):
+            times.append(self._actions[self._next].time)
+        if self._times:
+            times.append(self._times[0])
+        return min(times) if times else None
 
     def __len__(self) -> int:
-        return sum(len(queue) for queue in self._slots.values())
+        waiting = len(self._actions) - self._next + len(self._incoming)
+        return waiting + sum(len(queue) for queue in self._timers.values())
 
     def step(self) -> bool:
-        """Run the next single callback; return False when nothing is left."""
-        slots = self._slots
-        if not slots:
+        """Run the next single action or timer; return False when nothing is left."""
+        if self._incoming:
+            self._merge()
+        actions, index = self._actions, self._next
+        if index < len(actions) and (not self._times or actions[index].time <= self._times[0]):
+            action = actions[index]
+            self._next = index + 1
+            self.now = action.time
+            self._perform(action)
+            return True
+        if not self._times:
             return False
-        slot, queue = slots.peekitem(0)
-        self.now = slot >> 1
+        time = self._times[0]
+        queue = self._timers[time]
+        self.now = time
         callback, argument = queue.popleft()
         if not queue:
-            del slots[slot]
+            del self._timers[time]
+            self._times.pop(0)
         callback(argument)
         return True
 
     def run(self, until: int | None = None) -> None:
-        """Run callbacks in order until none is left, or until the clock would pass ``until``.
+        """Run everything in order until nothing is left, or until the clock would pass ``until``.
 
-        Callbacks at ``until`` itself run.
+        Work at ``until`` itself runs; the clock ends at ``until`` if it was given.
         """
-        slots = self._slots
-        peek = slots.peekitem
-        limit = None if until is None else until * 2 + 1
-        while slots:
-            slot, queue = peek(0)
-            if limit is not None and slot > limit:
+        if self._incoming:
+            self._merge()
+        perform = self._perform
+        times = self._times
+        timers = self._timers
+        actions = self._actions
+        count = len(actions)
+        index = self._next
+        end = float("inf") if until is None else until
+        while True:
+            next_timer = times[0] if times else None
+            if index < count:
+                action = actions[index]
+                due = action.time
+                if (next_timer is None or due <= next_timer) and due <= end:
+                    index += 1
+                    self._next = index
+                    self.now = due
+                    perform(action)
+                    if self._incoming:  # an action added while running
+                        self._merge()
+                        actions, index, count = self._actions, 0, len(self._actions)
+                    continue
+            if next_timer is None or next_timer > end:
                 break
-            self.now = slot >> 1
+            self.now = next_timer
+            queue = timers[next_timer]
             popleft = queue.popleft
             while queue:
                 callback, argument = popleft()
                 callback(argument)
-            del slots[slot]
+            del timers[next_timer]
+            times.pop(0)
+            if self._incoming:
+                self._merge()
+                actions, index, count = self._actions, 0, len(self._actions)
         if until is not None and until > self.now:
             self.now = until

@@ -11,28 +11,22 @@ channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import attrs
+
 from .configuration import MODES, Configuration
 from .delivery import AggregateChannel, Attempt, Channel, Failure, Message, SimChannel
-from .envelope import (
-    ACTIONS,
-    RECIPIENT_ACTIONS,
-    Emitted,
-    Envelope,
-    EnvelopeState,
-    Recipient,
-    apply,
-    initial_state,
-)
+from .envelope import Envelope, EnvelopeState, Recipient, initial_state
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
+from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, Emitted, apply
 from .listeners import AlwaysOk, Listener
-from .scheduler import ACTION, Scheduler
+from .scheduler import Scheduler
 from .time import DEFAULT_START, duration_ms, format_duration
 
 __all__ = ["Action", "Result", "Simulation"]
@@ -107,7 +101,7 @@ class Simulation:
         self.mode = mode
         self.seed = seed
         self.start = start.astimezone(UTC)
-        self.scheduler = Scheduler()
+        self.scheduler = Scheduler(perform=self._perform)
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
         self._ids = random.Random(f"connect-sim:{seed}:envelope-ids")
@@ -177,19 +171,22 @@ class Simulation:
             raise ConfigurationError(f"envelope id: expected non-empty text, got {id!r}")
         if id in self._envelopes:
             raise ConfigurationError(f"an envelope with id {id!r} exists already")
-        bound: list[Recipient] = []
-        for position, recipient in enumerate(recipients, start=1):
+        given = tuple(recipients)
+        bound = given
+        for position, recipient in enumerate(given):
             if not isinstance(recipient, Recipient):
                 raise ConfigurationError(f"envelope {id!r}: not a recipient: {recipient!r}")
             if recipient.recipient_id is None:
-                recipient = _with_id(recipient, str(position))
-            if any(r.recipient_id == recipient.recipient_id for r in bound):
-                raise ConfigurationError(
-                    f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
-                )
-            bound.append(recipient)
-        guid = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-        envelope = Envelope(id, guid, subject, tuple(bound))
+                # Number it by position, as DocuSign does; the caller's object stays as given.
+                numbered = attrs.evolve(recipient, recipient_id=str(position + 1))
+                bound = (*bound[:position], numbered, *bound[position + 1 :])
+        for position, recipient in enumerate(bound):
+            for earlier in bound[:position]:
+                if earlier.recipient_id == recipient.recipient_id:
+                    raise ConfigurationError(
+                        f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
+                    )
+        envelope = Envelope(id, _guid(self._ids), subject, bound, given=given)
         self._envelopes[id] = envelope
         self._schedule(_CREATE, envelope, None, at, None, None)
         return envelope
@@ -242,7 +239,7 @@ class Simulation:
         elif recipient is not None:
             raise ConfigurationError(f"{kind}: concerns the whole envelope, not a recipient")
         action = Action(time, kind, envelope, index, reason, source)
-        self.scheduler.at(time, ACTION, self._perform, action)
+        self.scheduler.add(action)
 
     def act(
         self,
@@ -329,11 +326,6 @@ class Simulation:
         envelope = action.envelope
         now = self.scheduler.now
         if action.kind == _CREATE:
-            if envelope.id in self._states:
-                raise InvalidAction(
-                    f"{action.describe()}: the envelope exists already",
-                    envelope=envelope.id, action="create", status=self._states[envelope.id].status,
-                )  # fmt: skip
             emitted: list[Emitted] = [("envelope-created", None, initial_state(envelope, now))]
         else:
             state = self._states.get(envelope.id)
@@ -349,17 +341,17 @@ class Simulation:
                     f"{action.describe()}: {error}", envelope=error.envelope,
                     action=error.action, status=error.status, recipient=error.recipient,
                 ) from None  # fmt: skip
-        channels = self._channels_for(envelope.id)
+        key = envelope.id
+        channels = self._routes.get(key) or self._channels_for(key)
         recipients = envelope.recipients
         events = self.events
+        record = events.append
         states = self._states
         for name, index, snapshot in emitted:
-            event = Event(
-                len(events) + 1, now, name, envelope,
-                None if index is None else recipients[index], snapshot,
-            )  # fmt: skip
-            events.append(event)
-            states[envelope.id] = snapshot
+            recipient = None if index is None else recipients[index]
+            event = _new(Event, (len(events) + 1, now, name, envelope, recipient, snapshot))
+            record(event)
+            states[key] = snapshot
             for channel in channels:
                 if name in channel.subscribed:
                     channel.offer(event)
@@ -372,7 +364,16 @@ class Simulation:
         :class:`~connect_sim.InvalidAction` naming it.
         """
         self._started = True
-        self.scheduler.run(None if until is None else self._time(until))
+        limit = None if until is None else self._time(until)
+        # The run allocates millions of small objects and makes no reference cycles of
+        # its own, so the cyclic collector would only rescan them: pause it, then restore.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.scheduler.run(limit)
+        finally:
+            if collecting:
+                gc.enable()
         return Result(self)
 
     def step(self) -> bool:
@@ -411,10 +412,16 @@ class Simulation:
             raise ConfigurationError(f"envelope {key!r} does not exist (yet)") from None
 
 
-def _with_id(recipient: Recipient, recipient_id: str) -> Recipient:
-    import attrs
+_new = tuple.__new__
 
-    return attrs.evolve(recipient, recipient_id=recipient_id)
+
+def _guid(rng: random.Random) -> str:
+    """A version-4 UUID in text form, drawn from ``rng`` (so it follows the seed)."""
+    bits = rng.getrandbits(128)
+    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _CREATE = "create"

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import deque
 
 from ..events import Event
-from ..scheduler import TIMER
 from .channel import Channel
 from .records import (
     DELIVERED,
@@ -74,7 +73,7 @@ class AggregateChannel(Channel):
         message = Message(self.next_sequence(), self.name, event, event.snapshot, event.time, OPEN)
         self.open[key] = message
         self.messages.append(message)
-        self.scheduler.at(event.time + self.window, TIMER, self._fall_due, message)
+        self.scheduler.at(event.time + self.window, self._fall_due, message)
 
     def _fall_due(self, message: Message) -> None:
         message.state = QUEUED

@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..scheduler import TIMER, Scheduler
+from ..scheduler import Scheduler
 from .records import FAILED, GAVE_UP, Attempt, Failure, Message
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Channel:
         if latency == 0:
             return attempt
         self.busy = True
-        self.scheduler.at(end, TIMER, self._ended, attempt)
+        self.scheduler.at(end, self._ended, attempt)
         return None
 
     def _ended(self, attempt: Attempt) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import deque
 
 from ..events import Event
-from ..scheduler import TIMER
 from .channel import Channel
 from .records import DELIVERED, IN_FLIGHT, QUEUED, RETRY, SENT_OK, WAITING_RETRY, Attempt, Message
 
@@ -67,7 +66,7 @@ class SimChannel(Channel):
             attempt.outcome = RETRY
             message.state = WAITING_RETRY
             self.down = True
-            self.scheduler.at(attempt.end + self.retry_interval, TIMER, self._retry, message)
+            self.scheduler.at(attempt.end + self.retry_interval, self._retry, message)
         else:
             self.waiting.popleft()
             self._final_failure(attempt)

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 import connect_sim as cs
-from connect_sim.envelope import Envelope, apply, initial_state, lifecycle_diagram
+from connect_sim.envelope import Envelope, initial_state
+from connect_sim.lifecycle import apply, lifecycle_diagram
 
 T = timedelta(seconds=1)
 
