@@ -278,5 +278,8 @@ class EnvelopeState(NamedTuple):
 
 def initial_state(envelope: Envelope, time: int) -> EnvelopeState:
     """The state of a draft envelope created at ``time``: everything ``created``."""
-    recipients = tuple(RecipientState(r, CREATED) for r in envelope.recipients)
-    return EnvelopeState(envelope, CREATED, recipients, time, status_changed=time)
+    new = tuple.__new__
+    recipients = tuple([new(RecipientState, (r, CREATED, None, None, None, None, None))
+                        for r in envelope.recipients])  # fmt: skip
+    return new(EnvelopeState, (envelope, CREATED, recipients, time, None, None, None, None,
+                               None, None, time))  # fmt: skip

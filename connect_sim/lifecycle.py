@@ -121,7 +121,7 @@ _R_STATUS = 1
 
 
 class _Draft:
-    """A mutable working copy of a state; :meth:`emit` freezes one snapshot per event."""
+    """A mutable working copy of a state; each step freezes one snapshot for its event."""
 
     __slots__ = ("fields", "out", "recipients", "routing", "time")
 
@@ -131,11 +131,6 @@ class _Draft:
         self.routing = state.envelope.routing
         self.time = time
         self.out: list[Emitted] = []
-
-    def emit(self, name: str, index: int | None) -> None:
-        fields = self.fields
-        fields[_E_RECIPIENTS] = tuple(self.recipients)
-        self.out.append((name, index, _new(EnvelopeState, fields)))
 
     def recipient_step(self, index: int, step: str, reason: str | None = None) -> None:
         """Apply one row of :data:`RECIPIENT_RULES` (the caller checked that it applies)."""
@@ -151,11 +146,14 @@ class _Draft:
             signed = t
         elif step == "decline":
             declined, declined_reason = t, reason
-        self.recipients[index] = _new(
+        recipients = self.recipients
+        recipients[index] = _new(
             RecipientState,
             (recipient, new_status, sent, delivered, signed, declined, declined_reason),
         )
-        self.emit(event, index)
+        fields = self.fields
+        fields[_E_RECIPIENTS] = tuple(recipients)
+        self.out.append((event, index, _new(EnvelopeState, fields)))
 
     def envelope_step(self, step: str, reason: str | None = None) -> None:
         """Apply one row of :data:`ENVELOPE_RULES` (the caller checked that it applies)."""
@@ -177,7 +175,7 @@ class _Draft:
         elif step == "void":
             fields[_E_VOIDED] = t
             fields[_E_VOIDED_REASON] = reason
-        self.emit(event, None)
+        self.out.append((event, None, _new(EnvelopeState, fields)))
 
     def route(self) -> bool:
         """Activate the next routing order if the current one is done; True when all are done.

@@ -178,10 +178,9 @@ class Scenario:
         return sim
 
     def _envelope(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
-        where = f"envelope {number}"
+        where = _named(f"envelope {number}", "envelope", raw, "id")
         table = _table(place, where, raw, _ENVELOPE)
         envelope_id = _text(place, where, table, "id")
-        where = f"envelope {envelope_id!r}"
         subject = table.get("subject", "")
         if not isinstance(subject, str):
             raise place.error(where, f"subject must be text, got {subject!r}")
@@ -217,10 +216,9 @@ class Scenario:
     def _configuration(
         self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool
     ) -> None:
-        where = f"configuration {number}"
+        where = _named(f"configuration {number}", "configuration", raw, "name")
         table = _table(place, where, raw, _CONFIGURATION)
-        name = _text(place, where, table, "name")
-        where = f"configuration {name!r}"
+        _text(place, where, table, "name")
         options = {k: v for k, v in table.items() if k not in ("envelope", "listener")}
         for key in _DURATIONS & set(options):
             if not isinstance(options[key], str):
@@ -234,9 +232,14 @@ class Scenario:
             if "envelope" in table:
                 envelope = sim.envelope(_text(place, where, table, "envelope"))
             listener = self._listener(place, f"{where} listener", table.get("listener"))
-            sim.add_configuration(Configuration(**options), listener=listener, envelope=envelope)
         except (ConnectSimError, TypeError) as error:
             raise place.error(where, str(error)) from None
+        try:
+            configuration = Configuration(**options)
+            sim.add_configuration(configuration, listener=listener, envelope=envelope)
+        except ConnectSimError as error:
+            # These messages name the configuration already.
+            raise ScenarioError(f"{self.path}: {error}") from None
 
     def _listener(self, place: _Place, where: str, raw: object) -> listeners.Listener | None:
         if raw is None:
@@ -280,6 +283,13 @@ class Scenario:
             )  # fmt: skip
         except ConnectSimError as error:
             raise place.error(where, str(error)) from None
+
+
+def _named(fallback: str, noun: str, raw: object, key: str) -> str:
+    """``configuration 'listener'`` when the table names itself, else ``configuration 2``."""
+    if isinstance(raw, dict) and isinstance(raw.get(key), str) and raw[key].strip():
+        return f"{noun} {raw[key]!r}"
+    return fallback
 
 
 def _no_answer(value: object) -> object:

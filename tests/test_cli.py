@@ -1,0 +1,135 @@
+"""The connect-sim command: output, files, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from connect_sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = str(ROOT / "examples" / "sue_and_charlie.toml")
+
+SEED_ROWS = [
+    "1  0s     recipient-sent (Sue Signer)         created    sent        created       delivered  merged into 2",
+    "2  0s     envelope-sent                       sent       sent        created       delivered  sent",
+    "3  2m     recipient-delivered (Sue Signer)    sent       delivered   created       delivered  merged into 6",
+    "4  2m20s  recipient-completed (Sue Signer)    sent       completed   created       delivered  merged into 6",
+    "5  2m20s  recipient-completed (Charlie Copy)  sent       completed   completed     delivered  merged into 6",
+    "6  2m20s  envelope-completed                  completed  completed   completed     delivered  sent",
+]  # fmt: skip
+
+
+def test_example_prints_the_seed_table_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["example"]) == 0
+    out = capsys.readouterr().out
+    assert "6 messages under Send Individual Messages (SIM), 2 under Aggregate Messages" in out
+    for row in SEED_ROWS:
+        assert row in out
+    assert "2     1m       envelope-sent       sent       sent        created       2" in out
+    assert "6     3m       envelope-completed  completed  completed   completed     4" in out
+
+
+def test_compare_prints_the_same_for_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", SEED]) == 0
+    out = capsys.readouterr().out
+    assert main(["example"]) == 0
+    assert capsys.readouterr().out == out
+
+
+def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0
+    lines = (out / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["event"] for r in records] == ["envelope-sent", "envelope-completed"]
+    first = records[0]
+    assert first == {
+        "time": "2026-01-01T00:01:00.000Z", "end": "2026-01-01T00:01:00.000Z",
+        "configuration": "listener", "mode": "aggregate", "sequence": 1,
+        "event": "envelope-sent", "envelope_id": "e1", "recipient_id": None,
+        "generated": "2026-01-01T00:01:00.000Z", "attempt": 1, "retry_count": 0,
+        "duplicate": False, "status": 200, "outcome": "delivered", "envelope_status": "sent",
+        "recipient_statuses": {"sue": "sent", "charlie": "created"},
+        "merged_events": ["recipient-sent", "envelope-sent"],
+    }  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["configurations"]["listener"] == {
+        "mode": "aggregate", "generated": 2, "delivered": 2, "failed": 0, "pending": 0,
+        "attempts": 2,
+    }  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "trace.jsonl"]
+
+
+def test_run_traces_retries_failures_and_pending(tmp_path: Path) -> None:
+    scenario = tmp_path / "down.toml"
+    scenario.write_text(
+        Path(SEED)
+        .read_text(encoding="utf-8")
+        .replace(
+            'listener = { kind = "always_ok" }',
+            'listener = { kind = "outage", windows = [["1m", "30h"]], status = 503 }',
+        ),
+        encoding="utf-8",
+    )
+    assert main(["run", str(scenario), "--out", str(tmp_path / "o")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "o" / "trace.jsonl").open()]
+    assert [(r["sequence"], r["attempt"], r["status"], r["outcome"]) for r in records[2:5]] == [
+        (3, 1, 503, "retry"), (3, 2, 503, "retry"), (3, 3, 200, "delivered"),
+    ]  # fmt: skip
+    assert records[4]["time"] == "2026-01-03T00:02:00.000Z"
+    assert records[4]["generated"] == "2026-01-01T00:02:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "error: the following arguments are required: command"),
+        (["dance"], "error: argument command: invalid choice: 'dance'"),
+        (["run", SEED], "error: the following arguments are required: --out"),
+        (["run", SEED, "--out", "x", "--mode", "batch"], "error: argument --mode: invalid choice"),
+        (
+            ["run", SEED, "--out", "x", "--seed", "one"],
+            "error: argument --seed: invalid int value",
+        ),
+        (["compare", "missing.toml"], "error: missing.toml: cannot read the file"),
+    ],
+)
+def test_bad_input_prints_one_line_and_exits_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(message)
+    assert captured.err.count("\n") == 1
+
+
+def test_a_failing_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(
+        Path(SEED).read_text(encoding="utf-8") + '\n[[action]]\nat = "1h"\nenvelope = "e1"\n'
+        'do = "sign"\nrecipient = "sue"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {scenario}: action 4: sign by 'sue' on 'e1' at 1h: cannot sign")
+    assert "'completed'" in err
+    assert not out.exists()
+
+
+def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "connect_sim.cli", "run", str(tmp_path / "none.toml"),
+         "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
