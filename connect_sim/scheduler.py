@@ -38,7 +38,9 @@ Callback = Callable[[Any], None]
 class Timed(Protocol):
     """An action: anything with the instant it happens at."""
 
-    time: int
+    @property
+    def time(self) -> int:
+        """The instant, in milliseconds since the scenario start."""
 
 
 _by_time = attrgetter("time")

@@ -12,9 +12,10 @@ channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
 from __future__ import annotations
 
 import gc
+import hashlib
 import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -32,6 +33,8 @@ from .time import DEFAULT_START, duration_ms, format_duration
 __all__ = ["Action", "Result", "Simulation"]
 
 When = timedelta | str | datetime
+
+_new = tuple.__new__  # builds a NamedTuple from a tuple in one C call
 
 
 class Action:
@@ -104,12 +107,12 @@ class Simulation:
         self.scheduler = Scheduler(perform=self._perform)
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
-        self._ids = random.Random(f"connect-sim:{seed}:envelope-ids")
         self._envelopes: dict[str, Envelope] = {}
         self._states: dict[str, EnvelopeState] = {}
         self._channels: list[Channel] = []
         self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
-        self._routes: dict[str, list[Channel]] = {}  # envelope id -> its channels, in order
+        # envelope id -> (subscriptions, offer) of its channels, in the order they were added
+        self._routes: dict[str, list[tuple[frozenset[str], Callable[[Event], None]]]] = {}
         self._sequence = itertools.count(1).__next__
         self._started = False
 
@@ -186,9 +189,9 @@ class Simulation:
                     raise ConfigurationError(
                         f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
                     )
-        envelope = Envelope(id, _guid(self._ids), subject, bound, given=given)
+        envelope = Envelope(id, _guid(self.seed, id), subject, bound, given=given)
         self._envelopes[id] = envelope
-        self._schedule(_CREATE, envelope, None, at, None, None)
+        self._schedule("create", envelope, None, at, None, None)
         return envelope
 
     def _own(self, envelope: Envelope) -> Envelope:
@@ -238,8 +241,7 @@ class Simulation:
             index = envelope.recipient(recipient)
         elif recipient is not None:
             raise ConfigurationError(f"{kind}: concerns the whole envelope, not a recipient")
-        action = Action(time, kind, envelope, index, reason, source)
-        self.scheduler.add(action)
+        self.scheduler.add(Action(time, kind, envelope, index, reason, source))
 
     def act(
         self,
@@ -314,10 +316,12 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------
 
-    def _channels_for(self, envelope_id: str) -> list[Channel]:
+    def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Callable[[Event], None]]]:
+        """Who hears an envelope's events: each channel's subscriptions and its offer method."""
         route = self._routes.get(envelope_id)
         if route is None:
-            route = [c for c, scope in zip(self._channels, self._scopes, strict=True)
+            route = [(c.subscribed, c.offer)
+                     for c, scope in zip(self._channels, self._scopes, strict=True)
                      if scope is None or scope == envelope_id]  # fmt: skip
             self._routes[envelope_id] = route
         return route
@@ -325,7 +329,7 @@ class Simulation:
     def _perform(self, action: Action) -> None:
         envelope = action.envelope
         now = self.scheduler.now
-        if action.kind == _CREATE:
+        if action.kind == "create":
             emitted: list[Emitted] = [("envelope-created", None, initial_state(envelope, now))]
         else:
             state = self._states.get(envelope.id)
@@ -342,7 +346,7 @@ class Simulation:
                     action=error.action, status=error.status, recipient=error.recipient,
                 ) from None  # fmt: skip
         key = envelope.id
-        channels = self._routes.get(key) or self._channels_for(key)
+        route = self._routes.get(key) or self._route(key)
         recipients = envelope.recipients
         events = self.events
         record = events.append
@@ -351,10 +355,10 @@ class Simulation:
             recipient = None if index is None else recipients[index]
             event = _new(Event, (len(events) + 1, now, name, envelope, recipient, snapshot))
             record(event)
-            states[key] = snapshot
-            for channel in channels:
-                if name in channel.subscribed:
-                    channel.offer(event)
+            states[key] = snapshot  # the current state, even for a listener called mid-action
+            for subscribed, offer in route:
+                if name in subscribed:
+                    offer(event)
 
     def run(self, until: When | None = None) -> Result:
         """Play the timeline until nothing is left to do, or until ``until``; return the result.
@@ -412,19 +416,14 @@ class Simulation:
             raise ConfigurationError(f"envelope {key!r} does not exist (yet)") from None
 
 
-_new = tuple.__new__
-
-
-def _guid(rng: random.Random) -> str:
-    """A version-4 UUID in text form, drawn from ``rng`` (so it follows the seed)."""
-    bits = rng.getrandbits(128)
+def _guid(seed: int, envelope_id: str) -> str:
+    """A version-4 UUID in text form, derived from the seed and the envelope's id."""
+    digest = hashlib.blake2b(f"{seed}:{envelope_id}".encode(), digest_size=16).digest()
+    bits = int.from_bytes(digest, "big")
     bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
     bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_CREATE = "create"
 
 
 class Result:
