@@ -25,10 +25,9 @@ from .envelope import (
 )
 from .errors import ConfigurationError, ConnectSimError, InvalidAction, ScenarioError
 from .events import Event
-from .simulation import Action, Result, Simulation
+from .simulation import Result, Simulation
 
 __all__ = [
-    "Action",
     "Agent",
     "Attempt",
     "CarbonCopy",

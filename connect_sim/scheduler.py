@@ -3,9 +3,10 @@
 Theory of operation
 -------------------
 Two kinds of work share one clock.  *Actions* are the scenario's timeline
-(send, view, sign, ...): they are known before the run, so they are kept in a
-plain list, sorted once (stably, so actions given for the same instant keep the
-order they were given in) and consumed front to back.  *Timers* are what the
+(send, view, sign, ...), tuples whose first item is their instant: they are
+known before the run, so they are kept in a plain list, sorted once (stably,
+so actions given for the same instant keep the order they were given in) and
+consumed front to back.  *Timers* are what the
 run schedules for itself (a message falling due, an attempt ending, a retry):
 they are kept in deques of ``(callback, argument)``, one deque per instant,
 found through a dict, with the instants in a :class:`sortedcontainers.SortedList`.
@@ -25,8 +26,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from operator import attrgetter
-from typing import Any, Protocol
+from operator import itemgetter
+from typing import Any
 
 from sortedcontainers import SortedList
 
@@ -35,26 +36,21 @@ __all__ = ["Scheduler", "Timed"]
 Callback = Callable[[Any], None]
 
 
-class Timed(Protocol):
-    """An action: anything with the instant it happens at."""
+#: An action: a tuple whose first item is its instant.  Plain tuples of plain values,
+#: so that the garbage collector stops tracking them: a timeline of a million
+#: actions then costs the collector nothing.
+Timed = tuple[Any, ...]
 
-    @property
-    def time(self) -> int:
-        """The instant, in milliseconds since the scenario start."""
-
-
-_by_time = attrgetter("time")
+_by_time = itemgetter(0)
 
 
 class Scheduler:
     """Runs actions and timers in simulated time; the clock only moves forward.
 
-    >>> class Act:
-    ...     def __init__(self, time): self.time = time
     >>> seen = []
-    >>> s = Scheduler(perform=lambda act: seen.append(("action", act.time)))
+    >>> s = Scheduler(perform=lambda act: seen.append(("action", act[0])))
     >>> s.at(5, seen.append, ("timer", 5))
-    >>> s.add(Act(5))
+    >>> s.add((5, "send"))
     >>> s.run()
     >>> seen, s.now
     ([('action', 5), ('timer', 5)], 5)
@@ -73,9 +69,9 @@ class Scheduler:
         self.now = 0
 
     def add(self, action: Timed) -> None:
-        """Put an action on the timeline (at ``action.time``, not before the clock)."""
-        if action.time < self.now:
-            raise ValueError(f"cannot schedule at {action.time} ms: the clock is at {self.now} ms")
+        """Put an action on the timeline (at ``action[0]``, not before the clock)."""
+        if action[0] < self.now:
+            raise ValueError(f"cannot schedule at {action[0]} ms: the clock is at {self.now} ms")
         self._incoming.append(action)
 
     def at(self, time: int, callback: Callback, argument: Any = None) -> None:
@@ -104,7 +100,7 @@ class Scheduler:
             self._merge()
         times = []
         if self._next < len(self._actions):
-            times.append(self._actions[self._next].time)
+            times.append(self._actions[self._next][0])
         if self._times:
             times.append(self._times[0])
         return min(times) if times else None
@@ -118,10 +114,10 @@ class Scheduler:
         if self._incoming:
             self._merge()
         actions, index = self._actions, self._next
-        if index < len(actions) and (not self._times or actions[index].time <= self._times[0]):
+        if index < len(actions) and (not self._times or actions[index][0] <= self._times[0]):
             action = actions[index]
             self._next = index + 1
-            self.now = action.time
+            self.now = action[0]
             self._perform(action)
             return True
         if not self._times:
@@ -154,7 +150,7 @@ class Scheduler:
             next_timer = times[0] if times else None
             if index < count:
                 action = actions[index]
-                due = action.time
+                due = action[0]
                 if (next_timer is None or due <= next_timer) and due <= end:
                     index += 1
                     self._next = index

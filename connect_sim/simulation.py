@@ -30,48 +30,26 @@ from .listeners import AlwaysOk, Listener
 from .scheduler import Scheduler
 from .time import DEFAULT_START, duration_ms, format_duration
 
-__all__ = ["Action", "Result", "Simulation"]
+__all__ = ["Action", "Result", "Simulation", "describe"]
 
 When = timedelta | str | datetime
 
 _new = tuple.__new__  # builds a NamedTuple from a tuple in one C call
 
 
-class Action:
-    """One step of the timeline: what happens to which envelope, and when.
+#: One step of the timeline: ``(time, kind, envelope id, recipient index or None,
+#: reason or None, source or None)``.  ``source`` says where it came from
+#: (``"shop.toml: action 3"``) so that an error can point at it.  A plain tuple of
+#: plain values, which the garbage collector stops tracking (see the scheduler).
+Action = tuple[int, str, str, int | None, str | None, str | None]
 
-    ``source`` says where it came from (``"action 3"`` in a scenario file) so
-    that an error can point at it.
-    """
 
-    __slots__ = ("envelope", "kind", "reason", "recipient", "source", "time")
-
-    def __init__(
-        self,
-        time: int,
-        kind: str,
-        envelope: Envelope,
-        recipient: int | None,
-        reason: str | None,
-        source: str | None,
-    ) -> None:
-        self.time = time
-        self.kind = kind
-        self.envelope = envelope
-        self.recipient = recipient
-        self.reason = reason
-        self.source = source
-
-    def describe(self) -> str:
-        """A short human description, such as ``sign by 'sue' on 'e1' at 2m20s``."""
-        who = ""
-        if self.recipient is not None:
-            who = f" by {self.envelope.recipients[self.recipient].recipient_id!r}"
-        where = f"{self.source}: " if self.source else ""
-        return f"{where}{self.kind}{who} on {self.envelope.id!r} at {format_duration(self.time)}"
-
-    def __repr__(self) -> str:
-        return f"<Action {self.describe()}>"
+def describe(action: Action, envelope: Envelope) -> str:
+    """A short human description, such as ``sign by 'sue' on 'e1' at 2m20s``."""
+    time, kind, _, recipient, _, source = action
+    who = "" if recipient is None else f" by {envelope.recipients[recipient].recipient_id!r}"
+    where = f"{source}: " if source else ""
+    return f"{where}{kind}{who} on {envelope.id!r} at {format_duration(time)}"
 
 
 class Simulation:
@@ -241,7 +219,7 @@ class Simulation:
             index = envelope.recipient(recipient)
         elif recipient is not None:
             raise ConfigurationError(f"{kind}: concerns the whole envelope, not a recipient")
-        self.scheduler.add(Action(time, kind, envelope, index, reason, source))
+        self.scheduler.add((time, kind, envelope.id, index, reason, source))
 
     def act(
         self,
@@ -327,25 +305,25 @@ class Simulation:
         return route
 
     def _perform(self, action: Action) -> None:
-        envelope = action.envelope
+        _, kind, key, index, reason, _ = action
+        envelope = self._envelopes[key]
         now = self.scheduler.now
-        if action.kind == "create":
+        if kind == "create":
             emitted: list[Emitted] = [("envelope-created", None, initial_state(envelope, now))]
         else:
-            state = self._states.get(envelope.id)
+            state = self._states.get(key)
             if state is None:
                 raise InvalidAction(
-                    f"{action.describe()}: the envelope is not created until later",
-                    envelope=envelope.id, action=action.kind, status="none",
+                    f"{describe(action, envelope)}: the envelope is not created until later",
+                    envelope=key, action=kind, status="none",
                 )  # fmt: skip
             try:
-                emitted = apply(state, action.kind, now, action.recipient, action.reason)
+                emitted = apply(state, kind, now, index, reason)
             except InvalidAction as error:
                 raise InvalidAction(
-                    f"{action.describe()}: {error}", envelope=error.envelope,
+                    f"{describe(action, envelope)}: {error}", envelope=error.envelope,
                     action=error.action, status=error.status, recipient=error.recipient,
                 ) from None  # fmt: skip
-        key = envelope.id
         route = self._routes.get(key) or self._route(key)
         recipients = envelope.recipients
         events = self.events
