@@ -3,7 +3,7 @@
 A :class:`Simulation` holds the account: its delivery mode (SIM by default),
 its configurations with their listeners, and its envelopes.  Actions (send,
 view, sign, ...) are put on a timeline in simulated time; :meth:`Simulation.run`
-plays it.  Each action goes through the lifecycle (:mod:`connect_sim.envelope`),
+plays it.  Each action goes through the lifecycle (:mod:`connect_sim.lifecycle`),
 which returns events; each event goes to every configuration that subscribes
 to it, in the order the configurations were added, and each configuration's
 channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
@@ -30,7 +30,7 @@ from .listeners import AlwaysOk, Listener
 from .scheduler import Scheduler
 from .time import DEFAULT_START, duration_ms, format_duration
 
-__all__ = ["Action", "Result", "Simulation", "describe"]
+__all__ = ["Action", "Result", "Simulation"]
 
 When = timedelta | str | datetime
 
@@ -44,7 +44,7 @@ _new = tuple.__new__  # builds a NamedTuple from a tuple in one C call
 Action = tuple[int, str, str, int | None, str | None, str | None]
 
 
-def describe(action: Action, envelope: Envelope) -> str:
+def _describe(action: Action, envelope: Envelope) -> str:
     """A short human description, such as ``sign by 'sue' on 'e1' at 2m20s``."""
     time, kind, _, recipient, _, source = action
     who = "" if recipient is None else f" by {envelope.recipients[recipient].recipient_id!r}"
@@ -314,14 +314,14 @@ class Simulation:
             state = self._states.get(key)
             if state is None:
                 raise InvalidAction(
-                    f"{describe(action, envelope)}: the envelope is not created until later",
+                    f"{_describe(action, envelope)}: the envelope is not created until later",
                     envelope=key, action=kind, status="none",
                 )  # fmt: skip
             try:
                 emitted = apply(state, kind, now, index, reason)
             except InvalidAction as error:
                 raise InvalidAction(
-                    f"{describe(action, envelope)}: {error}", envelope=error.envelope,
+                    f"{_describe(action, envelope)}: {error}", envelope=error.envelope,
                     action=error.action, status=error.status, recipient=error.recipient,
                 ) from None  # fmt: skip
         route = self._routes.get(key) or self._route(key)
