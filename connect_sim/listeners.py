@@ -95,6 +95,7 @@ class AlwaysOk:
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
     def session(self, rng: random.Random) -> Session:
+        """A fresh session for one run."""
         return _Fixed((self.status, duration_ms(self.latency, "latency")))
 
 
@@ -114,6 +115,7 @@ class Outage:
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
     def session(self, rng: random.Random) -> Session:
+        """A fresh session for one run."""
         return _OutageSession(self)
 
 
@@ -155,6 +157,7 @@ class Flaky:
             )
 
     def session(self, rng: random.Random) -> Session:
+        """A fresh session for one run: its own generator, or the simulation's ``rng``."""
         own = rng if self.seed is None else random.Random(self.seed)
         return _FlakySession(self, own)
 
@@ -195,6 +198,7 @@ class Scripted:
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
     def session(self, rng: random.Random) -> Session:
+        """A fresh session for one run, at the start of the script."""
         return _ScriptedSession(self)
 
 

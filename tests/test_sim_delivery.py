@@ -191,3 +191,25 @@ def test_the_invariant_check_holds_after_every_step() -> None:
     sim, _ = seed_example("sim", Outage(windows=[(MIN, 30 * HOUR)]))
     while sim.step():
         sim.check()
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+def test_actions_at_the_same_instant_run_in_the_order_given(mode: str) -> None:
+    sim = cs.Simulation(mode=mode)
+    sim.add_configuration(cs.Configuration("c", events=["envelope-sent", "envelope-voided"]))
+    first = sim.create_envelope("A", [cs.Signer("A", "a@x")], id="b-first")
+    second = sim.create_envelope("B", [cs.Signer("B", "b@x")], id="a-second")
+    sim.send(first, at=timedelta(minutes=1))
+    sim.send(second, at=timedelta(minutes=1))
+    sim.void(first, at=timedelta(minutes=1))
+    result = sim.run()
+    assert [(e.envelope.id, e.name) for e in result.events if e.time == 60_000] == [
+        ("b-first", "recipient-sent"), ("b-first", "envelope-sent"),
+        ("a-second", "recipient-sent"), ("a-second", "envelope-sent"),
+        ("b-first", "envelope-voided"),
+    ]  # fmt: skip
+    if mode == "aggregate":  # one merged message per envelope, opened in the order given
+        assert [a.envelope.id for a in result.received("c")] == ["b-first", "a-second"]
+        assert result.received("c")[0].snapshot.status == "voided"
+    else:
+        assert [a.envelope.id for a in result.received("c")] == ["b-first", "a-second", "b-first"]
