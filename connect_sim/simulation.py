@@ -451,7 +451,7 @@ class Result:
 
     def mode(self, name: str) -> str:
         """The delivery mode the configuration ran under."""
-        return "sim" if isinstance(self.channel(name), SimChannel) else "aggregate"
+        return self.channel(name).mode
 
     def received(self, name: str) -> list[Attempt]:
         """The messages the configuration's listener accepted, in arrival order.

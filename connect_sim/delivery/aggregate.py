@@ -111,8 +111,7 @@ class AggregateChannel(Channel):
 
     def _settle(self, attempt: Attempt) -> None:
         message = attempt.message
-        status = attempt.status
-        ok = status is not None and 200 <= status < 300
+        ok = attempt.ok
         if attempt.duplicate:
             attempt.outcome = DELIVERED if ok else DISCARDED
             if ok:

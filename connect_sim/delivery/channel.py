@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from ..scheduler import Scheduler
 from .records import FAILED, GAVE_UP, Attempt, Failure, Message
@@ -33,6 +33,9 @@ __all__ = ["Channel"]
 
 class Channel:
     """A configuration's delivery queue (abstract: see SimChannel and AggregateChannel)."""
+
+    #: The delivery algorithm: ``"sim"`` or ``"aggregate"``.
+    mode: ClassVar[str]
 
     def __init__(
         self,

@@ -55,8 +55,7 @@ class SimChannel(Channel):
 
     def _settle(self, attempt: Attempt) -> None:
         message = attempt.message
-        status = attempt.status
-        if status is not None and 200 <= status < 300:
+        if attempt.ok:
             attempt.outcome = DELIVERED
             message.state = SENT_OK
             self.waiting.popleft()
