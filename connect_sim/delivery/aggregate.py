@@ -26,6 +26,7 @@ log, never dropped silently.  Sources: ``reference/connect-facts.md`` sections
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from ..events import Event
 from .channel import Channel
@@ -51,8 +52,8 @@ class AggregateChannel(Channel):
 
     mode = "aggregate"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.window = self.configuration.aggregation_window_ms
         self.duplicate_rate = self.configuration.duplicate_rate
         self.drop_rate = self.configuration.drop_rate

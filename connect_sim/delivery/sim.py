@@ -17,6 +17,7 @@ text, summarised in ``reference/connect-facts.md`` section 4.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from ..events import Event
 from .channel import Channel
@@ -30,8 +31,8 @@ class SimChannel(Channel):
 
     mode = "sim"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.waiting: deque[Message] = deque()
         self.down = False
 
