@@ -54,7 +54,7 @@ def _status(value: object) -> int | None:
     return value
 
 
-def _latency(value: timedelta | str | int) -> timedelta:
+def _latency(value: timedelta | str) -> timedelta:
     return timedelta(milliseconds=duration_ms(value, "latency"))
 
 

@@ -73,14 +73,12 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def duration_ms(value: timedelta | str | int, what: str) -> int:
-    """Convert a duration given as ``timedelta``, ``"2m20s"`` or whole milliseconds to an int.
+def duration_ms(value: timedelta | str, what: str) -> int:
+    """Convert a duration given as ``timedelta`` or text like ``"2m20s"`` to milliseconds.
 
     ``what`` names the parameter in the error raised for a negative, fractional or
-    otherwise meaningless value.
+    otherwise meaningless value.  A bare number is refused: it has no unit.
     """
-    if isinstance(value, bool):
-        raise ConfigurationError(f"{what}: expected a duration, got {value!r}")
     if isinstance(value, timedelta):
         micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
         if micros % 1000:
@@ -91,11 +89,10 @@ def duration_ms(value: timedelta | str | int, what: str) -> int:
             ms = parse_duration(value)
         except ConfigurationError as error:
             raise ConfigurationError(f"{what}: {error}") from None
-    elif isinstance(value, int):
-        ms = value
     else:
+        hint = " (a bare number has no unit)" if isinstance(value, int | float) else ""
         raise ConfigurationError(
-            f"{what}: expected a timedelta or a duration like '2m20s', got {value!r}"
+            f"{what}: expected a timedelta or a duration like '2m20s', got {value!r}{hint}"
         )
     if ms < 0:
         raise ConfigurationError(f"{what}: a duration cannot be negative, got {value!r}")

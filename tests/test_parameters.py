@@ -38,6 +38,7 @@ def test_legacy_trigger_names_are_aliases() -> None:
         ({"require_acknowledgement": "yes"}, "require_acknowledgement must be true or false"),
         ({"max_retries": -1}, "max_retries must be a whole number"),
         ({"timeout": timedelta(0)}, "timeout must be positive"),
+        ({"timeout": 100}, r"timeout: expected a timedelta .* \(a bare number has no unit\)"),
         ({"retry_interval": "soon"}, "retry_interval: bad duration 'soon'"),
         ({"aggregation_window": timedelta(microseconds=5)}, "not a whole number of milliseconds"),
         ({"duplicate_rate": 1.5}, "duplicate_rate: expected a probability"),
@@ -102,6 +103,8 @@ def test_the_simulation_refuses_bad_calls_with_its_own_error() -> None:
         sim.view(env, cs.Signer("Zed", "z@x"), at=timedelta(0))
     with pytest.raises(cs.ConfigurationError, match="cannot be negative"):
         sim.send(env, at=timedelta(seconds=-1))
+    with pytest.raises(cs.ConfigurationError, match="a bare number has no unit"):
+        sim.send(env, at=5)  # type: ignore[arg-type]
     with pytest.raises(cs.ConfigurationError, match="before the simulation start"):
         sim.send(env, at=datetime(2020, 1, 1, tzinfo=UTC))
     with pytest.raises(cs.ConfigurationError, match="expected a Configuration"):
