@@ -130,13 +130,13 @@ def plans(
     recovering: bool = False,
     anomalies: bool = False,
 ) -> Plan:
-    """A scenario: 1-4 envelopes, 1-3 configurations (one may be envelope-level).
+    """A scenario: 1-8 envelopes, 1-3 configurations (one may be envelope-level).
 
     ``recovering`` keeps listeners that end up answering 2xx (no Flaky);
     ``answers_at_once`` keeps every answer instant (no latency, no timeouts).
     """
     plan = Plan()
-    for number in range(draw(st.integers(1, 4))):
+    for number in range(draw(st.integers(1, 8))):
         envelope_id = f"e{number + 1}"
         people = draw(recipients())
         created = draw(st.integers(0, HOUR))
