@@ -56,7 +56,8 @@ class Scheduler:
     ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("_actions", "_incoming", "_next", "_perform", "_timers", "_times", "now")
+    __slots__ = ("_actions", "_incoming", "_next", "_perform", "_soonest", "_timers", "_times",
+                 "now")  # fmt: skip
 
     def __init__(self, perform: Callable[[Any], None]) -> None:
         self._perform = perform
@@ -65,6 +66,7 @@ class Scheduler:
         self._incoming: list[Timed] = []  # added since the last sort, in the order given
         self._times = SortedList()  # instants that have timers, earliest first
         self._timers: dict[int, deque[tuple[Callback, Any]]] = {}
+        self._soonest: int | None = None  # _times[0], kept at hand: read once per action
         #: The current instant, in milliseconds since the scenario start.
         self.now = 0
 
@@ -82,7 +84,16 @@ class Scheduler:
         if queue is None:
             queue = self._timers[time] = deque()
             self._times.add(time)
+            if self._soonest is None or time < self._soonest:
+                self._soonest = time
         queue.append((callback, argument))
+
+    def _done_with(self, time: int) -> None:
+        """Forget the emptied timer slot at ``time`` (always the soonest)."""
+        del self._timers[time]
+        times = self._times
+        times.pop(0)
+        self._soonest = times[0] if times else None
 
     def _merge(self) -> None:
         # Actions still to run were given before the incoming ones, so a stable sort of
@@ -101,8 +112,8 @@ class Scheduler:
         times = []
         if self._next < len(self._actions):
             times.append(self._actions[self._next][0])
-        if self._times:
-            times.append(self._times[0])
+        if self._soonest is not None:
+            times.append(self._soonest)
         return min(times) if times else None
 
     def __len__(self) -> int:
@@ -113,22 +124,20 @@ class Scheduler:
         """Run the next single action or timer; return False when nothing is left."""
         if self._incoming:
             self._merge()
-        actions, index = self._actions, self._next
-        if index < len(actions) and (not self._times or actions[index][0] <= self._times[0]):
+        actions, index, soonest = self._actions, self._next, self._soonest
+        if index < len(actions) and (soonest is None or actions[index][0] <= soonest):
             action = actions[index]
             self._next = index + 1
             self.now = action[0]
             self._perform(action)
             return True
-        if not self._times:
+        if soonest is None:
             return False
-        time = self._times[0]
-        queue = self._timers[time]
-        self.now = time
+        queue = self._timers[soonest]
+        self.now = soonest
         callback, argument = queue.popleft()
         if not queue:
-            del self._timers[time]
-            self._times.pop(0)
+            self._done_with(soonest)
         callback(argument)
         return True
 
@@ -140,14 +149,13 @@ class Scheduler:
         if self._incoming:
             self._merge()
         perform = self._perform
-        times = self._times
         timers = self._timers
         actions = self._actions
         count = len(actions)
         index = self._next
         end = float("inf") if until is None else until
         while True:
-            next_timer = times[0] if times else None
+            next_timer = self._soonest
             if index < count:
                 action = actions[index]
                 due = action[0]
@@ -168,8 +176,7 @@ class Scheduler:
             while queue:
                 callback, argument = popleft()
                 callback(argument)
-            del timers[next_timer]
-            times.pop(0)
+            self._done_with(next_timer)
             if self._incoming:
                 self._merge()
                 actions, index, count = self._actions, 0, len(self._actions)
