@@ -25,7 +25,8 @@ from .envelope import (
 )
 from .errors import ConfigurationError, ConnectSimError, InvalidAction, ScenarioError
 from .events import Event
-from .simulation import Result, Simulation
+from .result import Result
+from .simulation import Simulation
 
 __all__ = [
     "Agent",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .delivery.records import GAVE_UP, SENT_OK, Message
-from .simulation import Result
+from .result import Result
 from .time import format_duration, format_instant
 
 __all__ = ["comparison", "summary", "trace_records", "write_run"]

@@ -21,16 +21,17 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from .configuration import MODES, Configuration
-from .delivery import AggregateChannel, Attempt, Channel, Failure, Message, SimChannel
+from .delivery import AggregateChannel, Attempt, Channel, SimChannel
 from .envelope import Envelope, EnvelopeState, Recipient, initial_state
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, Emitted, apply
 from .listeners import AlwaysOk, Listener
+from .result import Result
 from .scheduler import Scheduler
 from .time import DEFAULT_START, duration_ms, format_duration
 
-__all__ = ["Action", "Result", "Simulation"]
+__all__ = ["Action", "Simulation"]
 
 When = timedelta | str | datetime
 
@@ -402,88 +403,3 @@ def _guid(seed: int, envelope_id: str) -> str:
     bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-class Result:
-    """What a run produced: attempts, deliveries, failures and what is still pending.
-
-    A view of the simulation as of when it was asked; it does not copy it.
-    """
-
-    def __init__(self, simulation: Simulation) -> None:
-        self._simulation = simulation
-        self._channels = {channel.name: channel for channel in simulation._channels}
-
-    @property
-    def simulation(self) -> Simulation:
-        """The simulation this is the result of."""
-        return self._simulation
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Every delivery attempt of every configuration, in the order they started."""
-        return list(self._simulation.attempts)
-
-    @property
-    def events(self) -> list[Event]:
-        """Every event of the run, in order (subscribed or not)."""
-        return list(self._simulation.events)
-
-    @property
-    def configurations(self) -> list[str]:
-        """The configurations' names, in the order they were added."""
-        return list(self._channels)
-
-    @property
-    def end(self) -> int:
-        """The clock when the run stopped, in ms."""
-        return self._simulation.now
-
-    def channel(self, name: str) -> Channel:
-        """The delivery channel of a configuration (for its mode and settings)."""
-        try:
-            return self._channels[name]
-        except KeyError:
-            known = ", ".join(repr(n) for n in self._channels) or "none"
-            raise ConfigurationError(
-                f"no configuration named {name!r} (configurations: {known})"
-            ) from None
-
-    def mode(self, name: str) -> str:
-        """The delivery mode the configuration ran under."""
-        return self.channel(name).mode
-
-    def received(self, name: str) -> list[Attempt]:
-        """The messages the configuration's listener accepted, in arrival order.
-
-        Each item is the successful :class:`Attempt`, with the ``event``,
-        ``snapshot`` and ``generated`` time that delivery carried.
-        """
-        return list(self.channel(name).delivered)
-
-    def messages(self, name: str) -> list[Message]:
-        """Every message the configuration generated, in creation order."""
-        return list(self.channel(name).messages)
-
-    def failures(self, name: str) -> list[Failure]:
-        """The configuration's failure log: messages that will never be delivered."""
-        return list(self.channel(name).failures)
-
-    def pending(self, name: str) -> list[Message]:
-        """Messages still queued (not delivered, not failed) when the run stopped."""
-        return self.channel(name).pending()
-
-    def summary(self) -> dict[str, dict[str, int | str]]:
-        """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
-        out: dict[str, dict[str, int | str]] = {}
-        for name, channel in self._channels.items():
-            attempts = sum(1 for a in self._simulation.attempts if a.configuration == name)
-            out[name] = {
-                "mode": self.mode(name),
-                "generated": len(channel.messages),
-                "delivered": sum(1 for m in channel.messages if m.state == "delivered"),
-                "failed": len(channel.failures),
-                "pending": len(channel.pending()),
-                "attempts": attempts,
-            }
-        return out
