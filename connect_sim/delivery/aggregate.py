@@ -129,9 +129,8 @@ class AggregateChannel(Channel):
         elif self.can_retry(message):
             attempt.outcome = RETRY
             message.state = WAITING_RETRY
-            if message.first_failure < 0:
-                message.first_failure = attempt.end
-                self.failed[message.sequence] = message
+            # Kept at its first failure's place: releases go in the order of first failure.
+            self.failed.setdefault(message.sequence, message)
         else:
             self.failed.pop(message.sequence, None)
             self._final_failure(attempt)

@@ -49,8 +49,8 @@ class Message:
             ``delivered`` or ``failed``.
     """
 
-    __slots__ = ("attempts", "configuration", "events", "first_failure", "generated",
-                 "last_end", "sequence", "snapshot", "state")  # fmt: skip
+    __slots__ = ("attempts", "configuration", "events", "generated", "last_end", "sequence",
+                 "snapshot", "state")  # fmt: skip
 
     def __init__(
         self,
@@ -68,7 +68,6 @@ class Message:
         self.generated = generated
         self.attempts = 0
         self.last_end = 0
-        self.first_failure = -1
         self.state = state
 
     @property
