@@ -28,20 +28,13 @@ FORMATS: Final = ("json", "xml")
 def _names(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):  # type: ignore[attr-defined]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigurationError(f"expected a list of event names, got {value!r}")
-    return tuple(value)  # type: ignore[arg-type]
+    return tuple(value)
 
 
 def _legacy_names(value: object) -> tuple[str, ...]:
     return _names(value) or ()
-
-
-def _rate(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ConfigurationError(
-            f"{attribute.name}: expected a probability from 0 to 1, got {value!r}"
-        )
 
 
 @attrs.frozen
@@ -80,8 +73,8 @@ class Configuration:
     max_retries: int = 10
     aggregation_window: timedelta = timedelta(seconds=60)
     timeout: timedelta = timedelta(seconds=100)
-    duplicate_rate: float = attrs.field(default=0.0, validator=_rate)
-    drop_rate: float = attrs.field(default=0.0, validator=_rate)
+    duplicate_rate: float = 0.0
+    drop_rate: float = 0.0
     subscribed: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     @name.validator
@@ -120,6 +113,12 @@ class Configuration:
                 f"{where}: max_retries must be a whole number from 0 to 1000, "
                 f"got {self.max_retries!r}"
             )
+        for field in ("duplicate_rate", "drop_rate"):
+            rate = getattr(self, field)
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise ConfigurationError(
+                    f"{where}: {field}: expected a probability from 0 to 1, got {rate!r}"
+                )
         if self.timeout <= timedelta(0):
             raise ConfigurationError(f"{where}: timeout must be positive")
         if self.retry_interval <= timedelta(0):

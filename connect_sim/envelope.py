@@ -181,7 +181,7 @@ class Envelope:
             for index, recipient in enumerate(self.recipients):
                 if recipient.recipient_id == key:
                     return index
-        else:
+        elif isinstance(key, Recipient):
             for candidates in (self.given, self.recipients):
                 for index, recipient in enumerate(candidates):
                     if recipient is key:
@@ -190,6 +190,8 @@ class Envelope:
                 for index, recipient in enumerate(candidates):
                     if recipient == key:
                         return index
+        else:
+            raise ConfigurationError(f"expected a recipient id or a Recipient, got {key!r}")
         known = ", ".join(repr(r.recipient_id) for r in self.recipients) or "none"
         who = key if isinstance(key, str) else key.name
         raise ConfigurationError(

@@ -145,7 +145,7 @@ class Flaky:
     """
 
     failure_rate: float = attrs.field()
-    seed: int | None = None
+    seed: int | None = attrs.field(default=None)
     status: int | None = attrs.field(default=500, converter=_status)
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
@@ -155,6 +155,11 @@ class Flaky:
             raise ConfigurationError(
                 f"failure_rate: expected a probability from 0 to 1, got {value!r}"
             )
+
+    @seed.validator
+    def _check_seed(self, attribute: attrs.Attribute[int | None], value: object) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigurationError(f"seed: expected a whole number or None, got {value!r}")
 
     def session(self, rng: random.Random) -> Session:
         """A fresh session for one run: its own generator, or the simulation's ``rng``."""

@@ -56,13 +56,11 @@ class Result:
 
     def channel(self, name: str) -> Channel:
         """The delivery channel of a configuration (for its mode and settings)."""
-        try:
-            return self._channels[name]
-        except KeyError:
+        channel = self._channels.get(name) if isinstance(name, str) else None
+        if channel is None:
             known = ", ".join(repr(n) for n in self._channels) or "none"
-            raise ConfigurationError(
-                f"no configuration named {name!r} (configurations: {known})"
-            ) from None
+            raise ConfigurationError(f"no configuration named {name!r} (configurations: {known})")
+        return channel
 
     def mode(self, name: str) -> str:
         """The delivery mode the configuration ran under."""

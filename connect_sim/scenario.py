@@ -56,11 +56,12 @@ _DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
 _ENVELOPE = {"id", "subject", "created", "recipients"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order"}
 _ACTION = {"at", "envelope", "do", "recipient", "reason"}
-_LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str]]] = {
-    "always_ok": (listeners.AlwaysOk, {"status", "latency"}),
-    "outage": (listeners.Outage, {"windows", "status", "ok_status", "latency"}),
-    "flaky": (listeners.Flaky, {"failure_rate", "seed", "status", "latency"}),
-    "scripted": (listeners.Scripted, {"responses", "then", "latency"}),
+# kind -> (model, allowed keys, required keys)
+_LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] = {
+    "always_ok": (listeners.AlwaysOk, {"status", "latency"}, ()),
+    "outage": (listeners.Outage, {"windows", "status", "ok_status", "latency"}, ("windows",)),
+    "flaky": (listeners.Flaky, {"failure_rate", "seed", "status", "latency"}, ("failure_rate",)),
+    "scripted": (listeners.Scripted, {"responses", "then", "latency"}, ("responses",)),
 }
 
 
@@ -72,6 +73,10 @@ class _Place:
 
     def error(self, where: str, problem: str) -> ScenarioError:
         return ScenarioError(f"{self.path}: {where}: {problem}")
+
+    def wrap(self, where: str, error: ConnectSimError) -> ScenarioError:
+        """The library's error as a scenario error at ``where`` (once: never placed twice)."""
+        return error if isinstance(error, ScenarioError) else self.error(where, str(error))
 
 
 def _table(place: _Place, where: str, value: object, allowed: set[str]) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def _when(place: _Place, where: str, value: object, start: datetime) -> timedelt
             else:
                 return timedelta(milliseconds=parse_duration(value))
         except ConnectSimError as error:
-            raise place.error(where, str(error)) from None
+            raise place.wrap(where, error) from None
     else:
         raise place.error(where, f"expected an offset like '2m20s' or an ISO time, got {value!r}")
     offset = moment - start
@@ -207,11 +212,11 @@ class Scenario:
                     )
                 )
             except ConnectSimError as error:
-                raise place.error(spot, str(error)) from None
+                raise place.wrap(spot, error) from None
         try:
             sim.create_envelope(subject, recipients, id=envelope_id, at=created)
         except ConnectSimError as error:
-            raise place.error(where, str(error)) from None
+            raise place.wrap(where, error) from None
 
     def _configuration(
         self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool
@@ -232,8 +237,8 @@ class Scenario:
             if "envelope" in table:
                 envelope = sim.envelope(_text(place, where, table, "envelope"))
             listener = self._listener(place, f"{where} listener", table.get("listener"))
-        except (ConnectSimError, TypeError) as error:
-            raise place.error(where, str(error)) from None
+        except ConnectSimError as error:
+            raise place.wrap(where, error) from None
         try:
             configuration = Configuration(**options)
             sim.add_configuration(configuration, listener=listener, envelope=envelope)
@@ -249,10 +254,13 @@ class Scenario:
                 where, 'expected a table with a kind, such as { kind = "always_ok" }'
             )
         kind = raw["kind"]
-        if kind not in _LISTENERS:
+        if not isinstance(kind, str) or kind not in _LISTENERS:
             raise place.error(where, f"unknown kind {kind!r} (kinds: {', '.join(_LISTENERS)})")
-        factory, allowed = _LISTENERS[kind]
+        factory, allowed, required = _LISTENERS[kind]
         options = _table(place, where, {k: v for k, v in raw.items() if k != "kind"}, allowed)
+        for key in required:
+            if key not in options:
+                raise place.error(where, f"missing key {key!r} for kind {kind!r}")
         options = {key: _no_answer(value) for key, value in options.items()}
         if "windows" in options:
             windows = options["windows"]
@@ -282,7 +290,7 @@ class Scenario:
                 source=f"{self.path}: {where}",
             )  # fmt: skip
         except ConnectSimError as error:
-            raise place.error(where, str(error)) from None
+            raise place.wrap(where, error) from None
 
 
 def _named(fallback: str, noun: str, raw: object, key: str) -> str:

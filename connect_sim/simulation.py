@@ -153,6 +153,11 @@ class Simulation:
             raise ConfigurationError(f"envelope id: expected non-empty text, got {id!r}")
         if id in self._envelopes:
             raise ConfigurationError(f"an envelope with id {id!r} exists already")
+        if not isinstance(recipients, list | tuple):
+            raise ConfigurationError(
+                f"envelope {id!r}: recipients must be a list of Signer, CarbonCopy, ..., "
+                f"got {recipients!r}"
+            )
         given = tuple(recipients)
         bound = given
         for position, recipient in enumerate(given):
@@ -180,10 +185,10 @@ class Simulation:
 
     def envelope(self, id: str) -> Envelope:
         """The envelope with this id."""
-        try:
-            return self._envelopes[id]
-        except KeyError:
-            raise ConfigurationError(f"no envelope with id {id!r}") from None
+        envelope = self._envelopes.get(id) if isinstance(id, str) else None
+        if envelope is None:
+            raise ConfigurationError(f"no envelope with id {id!r}")
+        return envelope
 
     def _time(self, at: When) -> int:
         if isinstance(at, datetime):
@@ -239,7 +244,11 @@ class Simulation:
         """
         if action == "resend" and recipient is not None:
             action = "resend_recipient"
-        if action not in ACTIONS or (action == "resend_recipient" and recipient is None):
+        if (
+            not isinstance(action, str)
+            or action not in ACTIONS
+            or (action == "resend_recipient" and recipient is None)
+        ):
             raise ConfigurationError(
                 f"unknown action {action!r}; expected one of "
                 f"{', '.join(a for a in ACTIONS if a != 'resend_recipient')}"
@@ -388,11 +397,11 @@ class Simulation:
 
     def state(self, envelope: Envelope | str) -> EnvelopeState:
         """The envelope's current state (as of the clock)."""
-        key = envelope if isinstance(envelope, str) else envelope.id
-        try:
-            return self._states[key]
-        except KeyError:
-            raise ConfigurationError(f"envelope {key!r} does not exist (yet)") from None
+        key = envelope if isinstance(envelope, str) else getattr(envelope, "id", None)
+        state = self._states.get(key) if isinstance(key, str) else None
+        if state is None:
+            raise ConfigurationError(f"envelope {envelope!r} does not exist (yet)")
+        return state
 
 
 def _guid(seed: int, envelope_id: str) -> str:

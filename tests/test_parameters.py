@@ -139,3 +139,27 @@ def test_actions_at_a_datetime_and_added_between_runs() -> None:
     sim.sign(env, "a", at=timedelta(minutes=6))
     (done,) = sim.run().received("c")
     assert done.time == 6 * 60_000
+
+
+def test_nonsense_arguments_get_the_library_s_own_error() -> None:
+    sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration("c"))
+    env = sim.create_envelope("S", [cs.Signer("A", "a@x", recipient_id="a")])
+    calls = [
+        lambda: sim.create_envelope("S", 5),  # type: ignore[arg-type]
+        lambda: sim.create_envelope("S", [], id=5),  # type: ignore[arg-type]
+        lambda: sim.view(env, 5, at=timedelta(0)),  # type: ignore[arg-type]
+        lambda: sim.act(["send"], env),  # type: ignore[arg-type]
+        lambda: sim.envelope(["e"]),  # type: ignore[arg-type]
+        lambda: sim.state(7),  # type: ignore[arg-type]
+        lambda: sim.run(until=[1]),  # type: ignore[arg-type]
+        lambda: sim.run().received(["c"]),  # type: ignore[arg-type]
+        lambda: cs.Configuration("c", events=5),  # type: ignore[arg-type]
+        lambda: cs.Configuration("c", format=["json"]),
+        lambda: Flaky(failure_rate=0.1, seed=[1]),  # type: ignore[arg-type]
+        lambda: Outage(windows=[(1, 2)]),  # type: ignore[list-item]
+        lambda: AlwaysOk(latency=None),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(cs.ConnectSimError):
+            call()
