@@ -75,8 +75,13 @@ class _Place:
         return ScenarioError(f"{self.path}: {where}: {problem}")
 
     def wrap(self, where: str, error: ConnectSimError) -> ScenarioError:
-        """The library's error as a scenario error at ``where`` (once: never placed twice)."""
-        return error if isinstance(error, ScenarioError) else self.error(where, str(error))
+        """The library's error as a scenario error at ``where``, never placed twice."""
+        if isinstance(error, ScenarioError):
+            return error
+        message = str(error)
+        if message.startswith(f"{where}: "):  # the message names the place already
+            return ScenarioError(f"{self.path}: {message}")
+        return self.error(where, message)
 
 
 def _table(place: _Place, where: str, value: object, allowed: set[str]) -> dict[str, Any]:
@@ -243,8 +248,7 @@ class Scenario:
             configuration = Configuration(**options)
             sim.add_configuration(configuration, listener=listener, envelope=envelope)
         except ConnectSimError as error:
-            # These messages name the configuration already.
-            raise ScenarioError(f"{self.path}: {error}") from None
+            raise place.wrap(where, error) from None
 
     def _listener(self, place: _Place, where: str, raw: object) -> listeners.Listener | None:
         if raw is None:
