@@ -1,8 +1,9 @@
 """Scenario files: a TOML description of an account, its envelopes and a timeline.
 
-:func:`load_scenario` reads and checks a file once into a :class:`Scenario`;
-:meth:`Scenario.build` makes a fresh :class:`~connect_sim.Simulation` from it as
-often as needed (``compare`` builds one per delivery mode).  Every problem is a
+:func:`load_scenario` reads a file and its ``[simulation]`` table into a
+:class:`Scenario`; :meth:`Scenario.build` checks the rest while it makes a fresh
+:class:`~connect_sim.Simulation`, as often as needed (``compare`` builds one per
+delivery mode).  Nothing is built twice just to check it.  Every problem is a
 :class:`~connect_sim.ScenarioError` whose one-line message names the file, the
 place (``configuration 'listener'``, ``action 3``) and what is wrong.  The
 format is documented in ``docs/scenario-format.md``.
@@ -138,7 +139,7 @@ def _when(place: _Place, where: str, value: object, start: datetime) -> timedelt
 
 
 class Scenario:
-    """A checked scenario file, ready to build simulations from."""
+    """A scenario file read and its settings checked, ready to build simulations from."""
 
     def __init__(self, path: str, data: dict[str, Any]) -> None:
         self.path = path
@@ -163,11 +164,9 @@ class Scenario:
                 "[simulation] start", f"expected an ISO time with a zone, got {start!r}"
             )
         self.start = start
-        # Check everything once by building; build() repeats it for each caller.
-        self.build()
 
     def build(self, mode: str | None = None, seed: int | None = None) -> Simulation:
-        """A fresh simulation of the scenario.
+        """A fresh simulation of the scenario; a problem in the file raises ScenarioError.
 
         ``mode`` forces every configuration to one delivery algorithm (what-if
         runs and ``compare``); ``seed`` replaces the file's seed.
@@ -323,7 +322,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and check a scenario file."""
+    """Read a scenario file (call :meth:`Scenario.build` to check and use the rest)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

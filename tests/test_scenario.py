@@ -190,7 +190,7 @@ def test_forcing_a_mode_overrides_every_configuration() -> None:
 )  # fmt: skip
 def test_bad_input_names_the_file_the_place_and_the_problem(change: object, message: str) -> None:
     with pytest.raises(cs.ScenarioError, match=message) as caught:
-        parse_scenario(change(BASE), "s.toml")  # type: ignore[operator]
+        parse_scenario(change(BASE), "s.toml").build()  # type: ignore[operator]
     assert "\n" not in str(caught.value)
 
 

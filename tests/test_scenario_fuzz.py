@@ -100,11 +100,11 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 def outcome(document: dict[str, Any]) -> tuple[str, str]:
     """("ok", "") or the library error's type and message; anything else propagates."""
     try:
-        scenario = Scenario("fuzz.toml", document)
+        simulation = Scenario("fuzz.toml", document).build()
     except cs.ScenarioError as error:
         return "ScenarioError", str(error)
     try:
-        scenario.build().run()
+        simulation.run()
     except cs.InvalidAction as error:
         return "InvalidAction", str(error)
     return "ok", ""
