@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .delivery import Attempt, Channel, Failure, Message
+from .delivery.records import SENT_OK
 from .errors import ConfigurationError
 from .events import Event
 
@@ -88,15 +89,17 @@ class Result:
 
     def summary(self) -> dict[str, dict[str, int | str]]:
         """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
+        attempts = dict.fromkeys(self._channels, 0)
+        for attempt in self._simulation.attempts:  # one pass, not one per configuration
+            attempts[attempt.configuration] += 1
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
-            attempts = sum(1 for a in self._simulation.attempts if a.configuration == name)
             out[name] = {
-                "mode": self.mode(name),
+                "mode": channel.mode,
                 "generated": len(channel.messages),
-                "delivered": sum(1 for m in channel.messages if m.state == "delivered"),
+                "delivered": sum(1 for m in channel.messages if m.state == SENT_OK),
                 "failed": len(channel.failures),
                 "pending": len(channel.pending()),
-                "attempts": attempts,
+                "attempts": attempts[name],
             }
         return out
