@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .delivery.records import GAVE_UP, SENT_OK, Message
+from .envelope import EnvelopeState
 from .result import Result
 from .time import format_duration, format_instant
 
@@ -114,24 +115,20 @@ def _label(message: Message) -> str:
 
 def _status_columns(
     messages: Sequence[Message],
-) -> tuple[list[str], Any]:
+) -> tuple[list[str], Callable[[EnvelopeState], list[str]]]:
     """Recipient columns by name for one envelope; an envelope and a recipients column for many."""
-    envelopes = []
-    for message in messages:
-        if message.envelope not in envelopes:
-            envelopes.append(message.envelope)
-    if len(envelopes) == 1:
-        people = envelopes[0].recipients
+    if len({message.envelope.id for message in messages}) == 1:  # a count, not an order
+        people = messages[0].envelope.recipients
         headers = ["envelope", *(person.name for person in people)]
 
-        def cells(attempt_snapshot: Any) -> list[str]:
-            return [attempt_snapshot.status, *(r.status for r in attempt_snapshot.recipients)]
+        def one(snapshot: EnvelopeState) -> list[str]:
+            return [snapshot.status, *(r.status for r in snapshot.recipients)]
 
-        return headers, cells
+        return headers, one
 
-    def many(attempt_snapshot: Any) -> list[str]:
-        statuses = " ".join(f"{k}={v}" for k, v in attempt_snapshot.recipient_statuses.items())
-        return [f"{attempt_snapshot.envelope.id} {attempt_snapshot.status}", statuses]
+    def many(snapshot: EnvelopeState) -> list[str]:
+        statuses = " ".join(f"{k}={v}" for k, v in snapshot.recipient_statuses.items())
+        return [f"{snapshot.envelope.id} {snapshot.status}", statuses]
 
     return ["envelope", "recipients"], many
 
