@@ -8,12 +8,14 @@ queues and 24-hour retries, in simulated time.
 from __future__ import annotations
 
 from . import listeners
+from .account import Account
 from .configuration import Configuration
 from .delivery import Attempt, Failure, Message
 from .envelope import (
     Agent,
     CarbonCopy,
     CertifiedDelivery,
+    Document,
     Editor,
     Envelope,
     EnvelopeState,
@@ -23,19 +25,30 @@ from .envelope import (
     RecipientState,
     Signer,
 )
-from .errors import ConfigurationError, ConnectSimError, InvalidAction, ScenarioError
+from .errors import (
+    ConfigurationError,
+    ConnectSimError,
+    InvalidAction,
+    PayloadError,
+    ScenarioError,
+)
 from .events import Event
+from .parsing import ConnectMessage, RecipientStatus, parse_message
 from .result import Result
+from .signing import hmac_signature, verify_hmac
 from .simulation import Simulation
 
 __all__ = [
+    "Account",
     "Agent",
     "Attempt",
     "CarbonCopy",
     "CertifiedDelivery",
     "Configuration",
     "ConfigurationError",
+    "ConnectMessage",
     "ConnectSimError",
+    "Document",
     "Editor",
     "Envelope",
     "EnvelopeState",
@@ -45,13 +58,18 @@ __all__ = [
     "Intermediary",
     "InvalidAction",
     "Message",
+    "PayloadError",
     "Recipient",
     "RecipientState",
+    "RecipientStatus",
     "Result",
     "ScenarioError",
     "Signer",
     "Simulation",
+    "hmac_signature",
     "listeners",
+    "parse_message",
+    "verify_hmac",
 ]
 
 __version__ = "0.1.0"

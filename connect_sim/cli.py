@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import resources
+from pathlib import Path
 from typing import NoReturn
 
 from .errors import ConnectSimError
@@ -59,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="a scenario TOML file")
     run.add_argument("--mode", choices=("sim", "aggregate"), help="force every configuration")
     run.add_argument("--seed", type=int, help="replace the scenario's seed")
-    run.add_argument("--out", required=True, help="folder for trace.jsonl and summary.json")
+    run.add_argument(
+        "--out", required=True, help="folder for trace.jsonl, summary.json and bodies/"
+    )
     return parser
 
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = load_scenario(args.file).build(mode=args.mode, seed=args.seed).run()
             for path in write_run(result, args.out):
                 print(f"wrote {path}")
+            count = len(result.simulation.attempts)
+            print(f"wrote {count} message bodies to {Path(args.out) / 'bodies'}")
     except (ConnectSimError, _UsageError, OSError) as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 2

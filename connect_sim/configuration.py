@@ -15,14 +15,21 @@ import attrs
 
 from .errors import ConfigurationError
 from .events import normalize_events
+from .ids import derived_number
+from .text import check_text
 from .time import duration_ms
 
-__all__ = ["FORMATS", "MODES", "Configuration"]
+__all__ = ["FORMATS", "INCLUDE_DATA", "MODES", "Configuration"]
 
 #: Delivery algorithms: Send Individual Messages and Aggregate Messages.
 MODES: Final = ("sim", "aggregate")
 #: Message formats: Connect 2.0 JSON and the legacy XML.
 FORMATS: Final = ("json", "xml")
+#: What a configuration may ask the envelope summary to carry (``eventData.includeData``).
+INCLUDE_DATA: Final = (
+    "attachments", "custom_fields", "documents", "extensions", "folders",
+    "payment_tabs", "powerform", "prefill_tabs", "recipients", "tabs",
+)  # fmt: skip
 
 
 def _names(value: object) -> tuple[str, ...] | None:
@@ -35,6 +42,41 @@ def _names(value: object) -> tuple[str, ...] | None:
 
 def _legacy_names(value: object) -> tuple[str, ...]:
     return _names(value) or ()
+
+
+def _include(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(f"include_data: expected a list of names, got {value!r}")
+    for name in value:
+        if name not in INCLUDE_DATA:
+            known = ", ".join(INCLUDE_DATA)
+            raise ConfigurationError(
+                f"include_data: unknown option {name!r}; expected some of {known}"
+            )
+    # One order whatever order they were given in, without repeats.
+    return tuple(name for name in INCLUDE_DATA if name in value)
+
+
+def _keys(value: object) -> tuple[str, ...]:
+    # Never show a key's value in an error: it is a secret, even when it is wrong.
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise ConfigurationError(
+            f"hmac_keys: expected a list of key texts, got a {type(value).__name__}"
+        )
+    for number, key in enumerate(value, start=1):
+        if not isinstance(key, str) or not key:
+            raise ConfigurationError(
+                f"hmac_keys: key {number} must be non-empty text, got a {type(key).__name__}"
+            )
+    return tuple(value)
+
+
+def _hidden_keys(keys: tuple[str, ...]) -> str:
+    return f"<{len(keys)} hidden>" if keys else "()"
+
+
+def _hidden(secret: str | None) -> str:
+    return "None" if secret is None else "<hidden>"
 
 
 @attrs.frozen
@@ -60,6 +102,17 @@ class Configuration:
             again at once (an anomaly DocuSign describes; off by default).
         drop_rate: Aggregate only: chance that a message is lost instead of sent
             (recorded in the failure log, never silent; off by default).
+        include_data: what the envelope summary carries besides the envelope's
+            own fields: some of ``recipients``, ``custom_fields``, ``documents``,
+            ``tabs``, ``attachments``, ``extensions``, ``folders``,
+            ``payment_tabs``, ``powerform``, ``prefill_tabs``.
+        hmac_keys: Connect keys that sign every message, one
+            ``X-DocuSign-Signature-N`` header each, in this order.  Secret:
+            never shown in a repr, a trace or an error.
+        username: with ``password``, sent as an ``Authorization: Basic`` header.
+        password: the Basic-auth password; secret like the keys.
+        configuration_id: the number messages carry as ``configurationId``
+            (default: derived from the name, eight digits).
     """
 
     name: str = attrs.field()
@@ -75,6 +128,11 @@ class Configuration:
     timeout: timedelta = timedelta(seconds=100)
     duplicate_rate: float = 0.0
     drop_rate: float = 0.0
+    include_data: tuple[str, ...] = attrs.field(default=(), converter=_include)
+    hmac_keys: tuple[str, ...] = attrs.field(default=(), converter=_keys, repr=_hidden_keys)
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=_hidden)
+    configuration_id: int | None = None
     subscribed: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     @name.validator
@@ -119,6 +177,25 @@ class Configuration:
                 raise ConfigurationError(
                     f"{where}: {field}: expected a probability from 0 to 1, got {rate!r}"
                 )
+        if (self.username is None) != (self.password is None):
+            raise ConfigurationError(f"{where}: give both username and password, or neither")
+        if self.username is not None:
+            check_text(self.username, f"{where}: username")
+            if ":" in self.username:
+                raise ConfigurationError(f"{where}: username: Basic auth forbids ':' in it")
+        if self.password is not None and not isinstance(self.password, str):
+            raise ConfigurationError(
+                f"{where}: password must be text, got a {type(self.password).__name__}"
+            )
+        number = self.configuration_id
+        if number is None:
+            object.__setattr__(
+                self, "configuration_id", derived_number("configuration", self.name)
+            )
+        elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ConfigurationError(
+                f"{where}: configuration_id must be a positive whole number, got {number!r}"
+            )
         if self.timeout <= timedelta(0):
             raise ConfigurationError(f"{where}: timeout must be positive")
         if self.retry_interval <= timedelta(0):

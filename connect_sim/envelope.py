@@ -20,6 +20,7 @@ from typing import ClassVar, Final, NamedTuple
 import attrs
 
 from .errors import ConfigurationError
+from .text import check_text
 
 __all__ = [
     "AUTORESPONDED",
@@ -32,6 +33,7 @@ __all__ = [
     "Agent",
     "CarbonCopy",
     "CertifiedDelivery",
+    "Document",
     "Editor",
     "Envelope",
     "EnvelopeState",
@@ -82,12 +84,8 @@ class Recipient:
         # the hundred thousand in benchmarks and what-if runs.
         if type(self) is Recipient:
             raise ConfigurationError("use a recipient type such as Signer or CarbonCopy")
-        for field in ("name", "email"):
-            value = getattr(self, field)
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigurationError(
-                    f"recipient {field}: expected non-empty text, got {value!r}"
-                )
+        check_text(self.name, "recipient name")
+        check_text(self.email, "recipient email")
         order = self.routing_order
         if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= 999:
             raise ConfigurationError(
@@ -96,6 +94,8 @@ class Recipient:
         rid = self.recipient_id
         if rid is not None and (not isinstance(rid, str) or not rid.strip()):
             raise ConfigurationError(f"recipient_id: expected non-empty text or None, got {rid!r}")
+        if rid is not None:
+            check_text(rid, "recipient_id")
 
 
 @attrs.frozen
@@ -149,6 +149,35 @@ class CertifiedDelivery(Recipient):
     role: ClassVar[str] = CERTIFIED
 
 
+def _content(value: object) -> bytes:
+    if isinstance(value, str):
+        return check_text(value, "document content", empty=True).encode("utf-8")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise ConfigurationError(f"document content: expected bytes or text, got {value!r}")
+
+
+@attrs.frozen
+class Document:
+    """A document of an envelope: a name and a (small) content.
+
+    Connect carries documents only when a configuration includes them
+    (``include_data=["documents"]``): base64 in the JSON summary's
+    ``envelopeDocuments``, and as ``DocumentPDFs`` in the legacy XML.  Text
+    content is stored as its UTF-8 bytes.  ``document_id`` defaults to the
+    document's position in the envelope (``"1"``, ``"2"``, ...).
+    """
+
+    name: str
+    content: bytes = attrs.field(default=b"", converter=_content, repr=False)
+    document_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_text(self.name, "document name")
+        if self.document_id is not None:
+            check_text(self.document_id, "document_id")
+
+
 @attrs.frozen(repr=False)
 class Envelope:
     """An envelope in a simulation: its ids, subject and recipients (with ids assigned).
@@ -161,6 +190,8 @@ class Envelope:
         envelope_id: the GUID Connect would show, derived from the simulation seed.
         subject: the email subject.
         recipients: the recipients in the order given, each with its ``recipient_id``.
+        custom_fields: the envelope's text custom fields, ``(name, value)`` in order.
+        documents: its documents, each with its ``document_id``.
         routing: recipient indices grouped by routing order, lowest order first.
     """
 
@@ -169,6 +200,8 @@ class Envelope:
     subject: str
     recipients: tuple[Recipient, ...]
     given: tuple[Recipient, ...] = attrs.field(default=(), eq=False)
+    custom_fields: tuple[tuple[str, str], ...] = ()
+    documents: tuple[Document, ...] = ()
     routing: tuple[tuple[int, ...], ...] = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:

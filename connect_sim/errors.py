@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "ConnectSimError", "InvalidAction", "ScenarioError"]
+__all__ = [
+    "ConfigurationError",
+    "ConnectSimError",
+    "InvalidAction",
+    "PayloadError",
+    "ScenarioError",
+]
 
 
 class ConnectSimError(Exception):
@@ -40,4 +46,14 @@ class ScenarioError(ConnectSimError):
     """A scenario file that cannot be read: syntax, unknown keys, bad values, bad references.
 
     ``str(error)`` is one line that names the file, the place in it and the problem.
+    """
+
+
+class PayloadError(ConnectSimError, ValueError):
+    """A Connect message body that cannot be parsed, or a model value that cannot be written.
+
+    Raised by :func:`connect_sim.parse_message` for malformed or hostile input
+    (invalid JSON or XML, a wrong root element, missing fields, entity tricks,
+    oversized bodies) and by the renderers for text a format cannot carry.
+    ``str(error)`` names the problem and where it is.
     """

@@ -9,24 +9,51 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .delivery.records import GAVE_UP, SENT_OK, Message
+from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message
 from .envelope import EnvelopeState
+from .formats import JSON_CONTENT_TYPE
 from .result import Result
 from .time import format_duration, format_instant
 
-__all__ = ["comparison", "summary", "trace_records", "write_run"]
+__all__ = ["body_path", "comparison", "shown_headers", "summary", "trace_records", "write_run"]
+
+
+def body_path(number: int, attempt: Attempt) -> str:
+    """Where :func:`write_run` puts the body of the ``number``-th attempt (from 1), relative
+    to the output folder: ``bodies/000001.json``."""
+    extension = "json" if attempt.content_type == JSON_CONTENT_TYPE else "xml"
+    return f"bodies/{number:06d}.{extension}"
+
+
+def shown_headers(attempt: Attempt) -> dict[str, str]:
+    """The attempt's headers as reports show them: the Basic-auth credentials hidden.
+
+    HMAC signatures stay (they are digests, and a listener's developer needs
+    them to check their own verification); the ``Authorization`` value, which
+    carries the password, never leaves the process.
+    """
+    headers = attempt.headers
+    if "Authorization" in headers:
+        headers["Authorization"] = "Basic <hidden>"
+    return headers
 
 
 def trace_records(result: Result) -> list[dict[str, Any]]:
-    """One record per delivery attempt, in the order the attempts started."""
+    """One record per delivery attempt, in the order the attempts started.
+
+    Each record names the attempt's body file (see :func:`body_path`) and
+    carries its headers (see :func:`shown_headers`); rendering them is the
+    costly part of a trace.
+    """
     start = result.simulation.start
     modes = {name: result.mode(name) for name in result.configurations}
     records = []
-    for attempt in result.attempts:
+    for number, attempt in enumerate(result.attempts, start=1):
         message = attempt.message
         recipient = message.recipient
         records.append(
@@ -48,6 +75,8 @@ def trace_records(result: Result) -> list[dict[str, Any]]:
                 "envelope_status": attempt.snapshot.status,
                 "recipient_statuses": attempt.snapshot.recipient_statuses,
                 "merged_events": list(message.merged_events),
+                "body": body_path(number, attempt),
+                "headers": shown_headers(attempt),
             }
         )
     return records
@@ -66,18 +95,33 @@ def _dumps(record: object) -> str:
 
 
 def write_run(result: Result, out: str | Path) -> list[Path]:
-    """Write ``trace.jsonl`` and ``summary.json`` into ``out``; return the paths.
+    """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
-    All text is made before anything is written, and each file appears whole
-    (written beside its final name, then renamed), so a failure leaves no
-    half-written file.
+    Bodies go to ``out/bodies/`` (one file per attempt, exact bytes; see
+    :func:`body_path`).  Returns the paths of the trace and the summary.
+    Everything is rendered before anything is written, and each file appears
+    whole (written beside its final name, then renamed; the bodies folder
+    likewise), so a failure, such as text the XML format cannot carry,
+    leaves no half-written output.
     """
     folder = Path(out)
+    records = trace_records(result)
     contents = {
-        "trace.jsonl": "".join(_dumps(record) + "\n" for record in trace_records(result)),
+        "trace.jsonl": "".join(_dumps(record) + "\n" for record in records),
         "summary.json": json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n",
     }
     folder.mkdir(parents=True, exist_ok=True)
+    partial_bodies = folder / ".bodies.partial"
+    if partial_bodies.exists():
+        shutil.rmtree(partial_bodies)
+    (partial_bodies / "bodies").mkdir(parents=True)
+    for record, attempt in zip(records, result.attempts, strict=True):
+        (partial_bodies / record["body"]).write_bytes(attempt.body)
+    bodies = folder / "bodies"
+    if bodies.exists():
+        shutil.rmtree(bodies)
+    os.replace(partial_bodies / "bodies", bodies)
+    partial_bodies.rmdir()
     written = []
     for name, text in contents.items():
         final = folder / name

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from . import listeners
+from .account import Account
 from .configuration import MODES, Configuration
 from .envelope import (
     Agent,
     CarbonCopy,
     CertifiedDelivery,
+    Document,
     Editor,
     InPersonSigner,
     Intermediary,
@@ -46,15 +48,18 @@ RECIPIENT_TYPES: Mapping[str, type[Recipient]] = {
     "intermediary": Intermediary,
 }
 
-_TOP = {"simulation", "configuration", "envelope", "action"}
+_TOP = {"simulation", "account", "configuration", "envelope", "action"}
 _SIMULATION = {"start", "seed", "mode"}
+_ACCOUNT = {"account_id", "user_id", "user_name", "email", "time_zone", "utc_offset"}
 _CONFIGURATION = {
     "name", "events", "envelope_events", "recipient_events", "format",
     "require_acknowledgement", "mode", "envelope", "listener", "retry_interval",
     "max_retries", "aggregation_window", "timeout", "duplicate_rate", "drop_rate",
+    "include_data", "hmac_keys", "username", "password", "configuration_id",
 }  # fmt: skip
 _DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
-_ENVELOPE = {"id", "subject", "created", "recipients"}
+_ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documents"}
+_DOCUMENT = {"id", "name", "content"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order"}
 _ACTION = {"at", "envelope", "do", "recipient", "reason"}
 # kind -> (model, allowed keys, required keys)
@@ -164,6 +169,11 @@ class Scenario:
                 "[simulation] start", f"expected an ISO time with a zone, got {start!r}"
             )
         self.start = start
+        account = _table(place, "[account]", data.get("account", {}), _ACCOUNT)
+        try:
+            self.account = Account(**account)
+        except ConnectSimError as error:
+            raise place.wrap("[account]", error) from None
 
     def build(self, mode: str | None = None, seed: int | None = None) -> Simulation:
         """A fresh simulation of the scenario; a problem in the file raises ScenarioError.
@@ -176,8 +186,9 @@ class Scenario:
         if mode is not None and mode not in MODES:
             raise ScenarioError(f"mode must be one of {MODES}, got {mode!r}")
         sim = Simulation(
-            mode=mode or self.mode, seed=self.seed if seed is None else seed, start=self.start
-        )
+            mode=mode or self.mode, seed=self.seed if seed is None else seed, start=self.start,
+            account=self.account,
+        )  # fmt: skip
         for number, raw in enumerate(_list_of_tables(place, data, "envelope"), start=1):
             self._envelope(place, sim, number, raw)
         for number, raw in enumerate(_list_of_tables(place, data, "configuration"), start=1):
@@ -217,8 +228,31 @@ class Scenario:
                 )
             except ConnectSimError as error:
                 raise place.wrap(spot, error) from None
+        fields = table.get("custom_fields", {})
+        if not isinstance(fields, dict):
+            raise place.error(where, 'custom_fields must be a table, such as { Region = "EMEA" }')
+        raw_documents = table.get("documents", [])
+        if not isinstance(raw_documents, list):
+            raise place.error(where, "documents must be a list of tables")
+        documents = []
+        for position, raw_document in enumerate(raw_documents, start=1):
+            spot = f"{where} document {position}"
+            entry = _table(place, spot, raw_document, _DOCUMENT)
+            try:
+                documents.append(
+                    Document(
+                        name=_text(place, spot, entry, "name"),
+                        content=entry.get("content", ""),
+                        document_id=_text(place, spot, entry, "id", required=False),
+                    )
+                )
+            except ConnectSimError as error:
+                raise place.wrap(spot, error) from None
         try:
-            sim.create_envelope(subject, recipients, id=envelope_id, at=created)
+            sim.create_envelope(
+                subject, recipients, id=envelope_id, at=created, custom_fields=fields,
+                documents=documents,
+            )  # fmt: skip
         except ConnectSimError as error:
             raise place.wrap(where, error) from None
 

@@ -12,23 +12,26 @@ channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
 
+from .account import Account
 from .configuration import MODES, Configuration
 from .delivery import AggregateChannel, Attempt, Channel, SimChannel
-from .envelope import Envelope, EnvelopeState, Recipient, initial_state
+from .envelope import Document, Envelope, EnvelopeState, Recipient, initial_state
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
+from .ids import derived_guid
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, Emitted, apply
 from .listeners import AlwaysOk, Listener
+from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
+from .text import check_text
 from .time import DEFAULT_START, duration_ms, format_duration
 
 __all__ = ["Action", "Simulation"]
@@ -63,6 +66,8 @@ class Simulation:
             their own seed, Aggregate anomalies).  Same inputs, same seed: the
             same run, byte for byte, in any process.
         start: the UTC instant simulated time 0 stands for.
+        account: the account and sender that messages name (default: an
+            :class:`~connect_sim.Account` whose ids derive from the seed).
 
     >>> import connect_sim as cs
     >>> sim = cs.Simulation(mode="sim", seed=1)
@@ -73,7 +78,13 @@ class Simulation:
     ['recipient-sent', 'envelope-sent']
     """
 
-    def __init__(self, mode: str = "sim", seed: int = 0, start: datetime = DEFAULT_START) -> None:
+    def __init__(
+        self,
+        mode: str = "sim",
+        seed: int = 0,
+        start: datetime = DEFAULT_START,
+        account: Account | None = None,
+    ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"mode must be one of {MODES}, got {mode!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -83,6 +94,12 @@ class Simulation:
         self.mode = mode
         self.seed = seed
         self.start = start.astimezone(UTC)
+        if account is None:
+            account = Account()
+        if not isinstance(account, Account):
+            raise ConfigurationError(f"account: expected an Account, got {account!r}")
+        #: The account, with every id it left out derived from the seed.
+        self.account = account.resolved(seed)
         self.scheduler = Scheduler(perform=self._perform)
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
@@ -129,6 +146,7 @@ class Simulation:
         channel = kind(
             configuration, session, self.scheduler, self.attempts, self._sequence,
             self._states, random.Random(f"connect-sim:{self.seed}:{name}:anomalies"),
+            Renderer(configuration, self.account, self.start),
         )  # fmt: skip
         self._channels.append(channel)
         self._scopes.append(None if envelope is None else envelope.id)
@@ -139,14 +157,17 @@ class Simulation:
         recipients: Sequence[Recipient],
         id: str | None = None,
         at: When = timedelta(0),
+        custom_fields: Mapping[str, str] | None = None,
+        documents: Sequence[Document] = (),
     ) -> Envelope:
         """Create a draft envelope at ``at`` (``envelope-created``) and return it.
 
         ``id`` is how scenarios and traces name it (default ``"envelope-1"``, ...).
-        Recipients without a ``recipient_id`` are numbered by position.
+        Recipients without a ``recipient_id`` are numbered by position, and so
+        are documents without a ``document_id``.  ``custom_fields`` are the
+        envelope's text custom fields, name to value, in the order given.
         """
-        if not isinstance(subject, str):
-            raise ConfigurationError(f"subject: expected text, got {subject!r}")
+        check_text(subject, "subject", empty=True)
         if id is None:
             id = f"envelope-{len(self._envelopes) + 1}"
         if not isinstance(id, str) or not id.strip():
@@ -173,7 +194,10 @@ class Simulation:
                     raise ConfigurationError(
                         f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
                     )
-        envelope = Envelope(id, _guid(self.seed, id), subject, bound, given=given)
+        envelope = Envelope(
+            id, derived_guid(self.seed, id), subject, bound, given=given,
+            custom_fields=_custom_fields(id, custom_fields), documents=_documents(id, documents),
+        )  # fmt: skip
         self._envelopes[id] = envelope
         self._schedule("create", envelope, None, at, None, None)
         return envelope
@@ -216,8 +240,8 @@ class Simulation:
                 f"at: {format_duration(time)} is in the past (the clock is at "
                 f"{format_duration(self.scheduler.now)})"
             )
-        if reason is not None and not isinstance(reason, str):
-            raise ConfigurationError(f"reason: expected text, got {reason!r}")
+        if reason is not None:
+            check_text(reason, "reason", empty=True)
         index = None
         if kind in RECIPIENT_ACTIONS:
             if recipient is None:
@@ -404,11 +428,33 @@ class Simulation:
         return state
 
 
-def _guid(seed: int, envelope_id: str) -> str:
-    """A version-4 UUID in text form, derived from the seed and the envelope's id."""
-    digest = hashlib.blake2b(f"{seed}:{envelope_id}".encode(), digest_size=16).digest()
-    bits = int.from_bytes(digest, "big")
-    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _custom_fields(envelope: str, fields: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    if fields is None:
+        return ()
+    if not isinstance(fields, Mapping):
+        raise ConfigurationError(
+            f"envelope {envelope!r}: custom_fields must map names to values, got {fields!r}"
+        )
+    for name, value in fields.items():
+        check_text(name, f"envelope {envelope!r}: custom field name")
+        check_text(value, f"envelope {envelope!r}: custom field {name!r}", empty=True)
+    return tuple(fields.items())
+
+
+def _documents(envelope: str, documents: Sequence[Document]) -> tuple[Document, ...]:
+    if not isinstance(documents, list | tuple):
+        raise ConfigurationError(
+            f"envelope {envelope!r}: documents must be a list of Document, got {documents!r}"
+        )
+    out: list[Document] = []
+    for position, document in enumerate(documents, start=1):
+        if not isinstance(document, Document):
+            raise ConfigurationError(f"envelope {envelope!r}: not a Document: {document!r}")
+        if document.document_id is None:
+            document = attrs.evolve(document, document_id=str(position))
+        if any(d.document_id == document.document_id for d in out):
+            raise ConfigurationError(
+                f"envelope {envelope!r}: two documents have the id {document.document_id!r}"
+            )
+        out.append(document)
+    return tuple(out)

@@ -33,6 +33,9 @@ class Plan:
     envelopes: list[tuple[str, list[cs.Recipient], int]] = field(default_factory=list)
     actions: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     configurations: list[tuple[cs.Configuration, object, str | None]] = field(default_factory=list)
+    #: Per envelope id: its custom fields and documents, when a test gives it some.
+    custom_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    documents: dict[str, list[cs.Document]] = field(default_factory=dict)
 
     def build(self, mode: str, seed: int = 0) -> cs.Simulation:
         sim = cs.Simulation(mode=mode, seed=seed)
@@ -41,6 +44,8 @@ class Plan:
             made[envelope_id] = sim.create_envelope(
                 f"Subject {envelope_id}", recipients, id=envelope_id,
                 at=timedelta(milliseconds=created),
+                custom_fields=self.custom_fields.get(envelope_id),
+                documents=self.documents.get(envelope_id, []),
             )  # fmt: skip
         for configuration, listener, scope in self.configurations:
             envelope = None if scope is None else made[scope]

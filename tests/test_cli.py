@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import connect_sim as cs
 from connect_sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,13 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert [r["event"] for r in records] == ["envelope-sent", "envelope-completed"]
     first = records[0]
+    assert first.pop("body") == "bodies/000001.json"
+    headers = first.pop("headers")
+    assert headers["Content-Type"] == "application/json"
+    body = (out / "bodies" / "000001.json").read_bytes()
+    message = cs.parse_message(body, headers["Content-Type"])
+    assert message.event == "envelope-sent" and message.status == "sent"
+    assert headers["X-DocuSign-AccountId"] == json.loads(body)["data"]["accountId"]
     assert first == {
         "time": "2026-01-01T00:01:00.000Z", "end": "2026-01-01T00:01:00.000Z",
         "configuration": "listener", "mode": "aggregate", "sequence": 1,
@@ -62,7 +70,8 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
         "mode": "aggregate", "generated": 2, "delivered": 2, "failed": 0, "pending": 0,
         "attempts": 2,
     }  # fmt: skip
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "trace.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["bodies", "summary.json", "trace.jsonl"]
+    assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000001.json", "000002.json"]
 
 
 def test_run_traces_retries_failures_and_pending(tmp_path: Path) -> None:

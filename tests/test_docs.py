@@ -46,3 +46,31 @@ def test_the_cli_doc_shows_what_example_prints() -> None:
         timeout=60, check=True,
     )  # fmt: skip
     assert done.stdout == shown.group(1)
+
+
+def test_the_payloads_listener_example_accepts_real_messages_and_refuses_forgeries() -> None:
+    import connect_sim as cs
+    from connect_sim.signing import hmac_signature
+
+    doc = (ROOT / "docs" / "payloads.md").read_text(encoding="utf-8")
+    code = re.search(r"## In your listener\n.*?```python\n(.*?)```", doc, re.DOTALL)
+    assert code is not None
+    stored: list[tuple[str, str | None]] = []
+    namespace: dict[str, object] = {
+        "store": lambda envelope, status, generated: stored.append((envelope, status))
+    }
+    exec(code.group(1), namespace)
+    handle = namespace["handle"]
+    keys = namespace["CONNECT_KEYS"]
+    assert isinstance(keys, list)
+    for fmt in ("json", "xml"):
+        sim = cs.Simulation(seed=1)
+        sim.add_configuration(cs.Configuration(name="c", format=fmt, hmac_keys=[keys[1]]))
+        sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")]))
+        attempt = sim.run().attempts[-1]
+        assert handle(attempt.body, attempt.headers) == 200  # type: ignore[operator]
+        assert handle(attempt.body + b" ", attempt.headers) == 401  # type: ignore[operator]
+    garbage = b"not a message"
+    signed = {"X-DocuSign-Signature-1": hmac_signature(garbage, keys[0])}
+    assert handle(garbage, signed) == 400  # type: ignore[operator]
+    assert [status for _, status in stored] == ["sent", "sent"]

@@ -11,11 +11,12 @@ import itertools
 from collections import defaultdict
 
 from hypothesis import given
-from scenarios import DAY, Plan, plans
 
 import connect_sim as cs
 from connect_sim.envelope import initial_state
 from connect_sim.lifecycle import apply
+
+from scenarios import DAY, Plan, plans
 
 
 def run_checked(sim: cs.Simulation) -> cs.Result:

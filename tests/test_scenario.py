@@ -186,6 +186,24 @@ def test_forcing_a_mode_overrides_every_configuration() -> None:
          r"s\.toml: \[simulation\] start: bad time 'yesterday'"),
         (lambda t: t.replace('do = "send"', 'do = "send"\nrecipient = "sue"'),
          r"s\.toml: action 1: send: concerns the whole envelope, not a recipient"),
+        (lambda t: t.replace('name = "listener"', 'name = "listener"\ninclude_data = ["recipient"]'),
+         r"s\.toml: configuration 'listener': include_data: unknown option 'recipient'"),
+        (lambda t: t.replace('name = "listener"', 'name = "listener"\nhmac_keys = "s3cret"'),
+         r"s\.toml: configuration 'listener': hmac_keys: expected a list of key texts, got a str$"),
+        (lambda t: t.replace('name = "listener"', 'name = "listener"\npassword = "s3cret"'),
+         r"s\.toml: configuration 'listener': give both username and password, or neither"),
+        (lambda t: t.replace('subject = "Hello"', 'subject = "Hello"\ncustom_fields = ["a"]'),
+         r"s\.toml: envelope 'e1': custom_fields must be a table"),
+        (lambda t: t.replace('subject = "Hello"', 'subject = "Hello"\ncustom_fields = { Region = 5 }'),
+         r"s\.toml: envelope 'e1': custom field 'Region': expected text, got 5"),
+        (lambda t: t.replace('subject = "Hello"', 'subject = "Hello"\ndocuments = [{ name = "a.pdf", content = 5 }]'),
+         r"s\.toml: envelope 'e1' document 1: document content: expected bytes or text, got 5"),
+        (lambda t: t.replace('subject = "Hello"', 'subject = "Hello"\ndocuments = [{ content = "x" }]'),
+         r"s\.toml: envelope 'e1' document 1: missing key 'name'"),
+        (lambda t: t + '\n[account]\nutc_offset = "8 hours"\n',
+         r"s\.toml: \[account\]: account utc_offset: expected text such as '-08:00'"),
+        (lambda t: t + '\n[account]\nzone = "UTC"\n',
+         r"s\.toml: \[account\]: unknown key 'zone'"),
     ],
 )  # fmt: skip
 def test_bad_input_names_the_file_the_place_and_the_problem(change: object, message: str) -> None:
@@ -208,3 +226,51 @@ def test_an_unreadable_file_is_a_scenario_error(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(cs.ScenarioError, match="cannot read the file"):
         load_scenario(binary)
+
+
+def test_account_custom_fields_documents_and_secrets_from_a_file() -> None:
+    text = (
+        BASE.replace(
+            'subject = "Hello"',
+            """subject = "Hello"
+custom_fields = { Region = "EMEA", Deal = "42" }
+documents = [{ name = "lease.pdf", content = "%PDF lease" }, { id = "9", name = "terms.pdf" }]
+""",
+        ).replace(
+            'name = "listener"',
+            """name = "listener"
+format = "xml"
+include_data = ["documents", "recipients"]
+hmac_keys = ["one", "two"]
+username = "connect"
+password = "pw"
+configuration_id = 1234
+""",
+        )
+        + """
+[account]
+account_id = "11111111-2222-4333-8444-555555555555"
+user_name = "Ann Admin"
+email = "ann@example.com"
+time_zone = "Pacific Standard Time"
+utc_offset = "-08:00"
+"""
+    )
+    sim = parse_scenario(text, "s.toml").build()
+    envelope = sim.envelope("e1")
+    assert envelope.custom_fields == (("Region", "EMEA"), ("Deal", "42"))
+    assert [(d.document_id, d.name, d.content) for d in envelope.documents] == [
+        ("1", "lease.pdf", b"%PDF lease"), ("9", "terms.pdf", b"")
+    ]  # fmt: skip
+    attempt = sim.run().attempts[-1]
+    headers = attempt.headers
+    assert headers["X-DocuSign-AccountId"] == "11111111-2222-4333-8444-555555555555"
+    assert cs.verify_hmac(attempt.body, headers, ["two"])
+    assert headers["Authorization"].startswith("Basic ")
+    body = attempt.body.decode()
+    assert (
+        "<UserName>Ann Admin</UserName>" in body and "<TimeZoneOffset>-8</TimeZoneOffset>" in body
+    )
+    assert "<PDFBytes>JVBERiBsZWFzZQ==</PDFBytes>" in body
+    message = cs.parse_message(attempt.body, headers["Content-Type"])
+    assert message.custom_fields == (("Region", "EMEA"), ("Deal", "42"))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..envelope import EnvelopeState
     from ..events import Event
     from ..listeners import Session
+    from ..render import Renderer
 
 __all__ = ["Channel"]
 
@@ -46,8 +47,10 @@ class Channel:
         next_sequence: Callable[[], int],
         states: dict[str, EnvelopeState],
         rng: random.Random,
+        renderer: Renderer | None = None,
     ) -> None:
         self.configuration = configuration
+        self.renderer = renderer
         self.name = configuration.name
         self.session = session
         self.scheduler = scheduler
@@ -86,7 +89,9 @@ class Channel:
         """Start an attempt; return it if it ended at once, ``None`` if it is in flight."""
         now = self.scheduler.now
         number = message.attempts if duplicate else message.attempts + 1
-        attempt = Attempt(now, self.name, message, number, snapshot, generated, duplicate)
+        attempt = Attempt(
+            now, self.name, message, number, snapshot, generated, duplicate, self.renderer
+        )
         if not duplicate:
             message.attempts = number
         self.log.append(attempt)

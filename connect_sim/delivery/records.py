@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from ..errors import ConfigurationError
+
 if TYPE_CHECKING:
     from ..envelope import Envelope, EnvelopeState, Recipient
     from ..events import Event
+    from ..render import Renderer
 
 __all__ = ["DELIVERED", "DISCARDED", "FAILED", "RETRY", "Attempt", "Failure", "Message"]
 
@@ -121,10 +124,13 @@ class Attempt:
         status: the HTTP status, or ``None`` when the listener did not answer in time.
         outcome: ``delivered``, ``retry``, ``failed`` or ``discarded``.
         duplicate: True for an accidental duplicate (an Aggregate anomaly).
+        body: the exact bytes Connect would post (rendered on first use).
+        headers: the request headers that go with the body (likewise).
     """
 
-    __slots__ = ("configuration", "duplicate", "end", "generated", "message", "number",
-                 "outcome", "snapshot", "status", "time")  # fmt: skip
+    __slots__ = ("_body", "_headers", "_renderer", "configuration", "duplicate", "end",
+                 "generated", "message", "number", "outcome", "snapshot", "status",
+                 "time")  # fmt: skip
 
     def __init__(
         self,
@@ -135,6 +141,7 @@ class Attempt:
         snapshot: EnvelopeState,
         generated: int,
         duplicate: bool = False,
+        renderer: Renderer | None = None,
     ) -> None:
         self.time = time
         self.configuration = configuration
@@ -146,6 +153,47 @@ class Attempt:
         self.end = time
         self.status: int | None = None
         self.outcome = ""
+        self._renderer = renderer
+        self._body: bytes | None = None
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def body(self) -> bytes:
+        """The exact body bytes of this attempt (JSON or XML, UTF-8), rendered once.
+
+        Byte-identical for the same scenario and seed; ``retryCount`` and, under
+        Aggregate, the status and ``generatedDateTime`` reflect this attempt.
+        """
+        body = self._body
+        if body is None:
+            if self._renderer is None:
+                raise ConfigurationError("this attempt was made without a renderer")
+            body = self._body = self._renderer.body(self)
+        return body
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers of this attempt (a new dict each time; rendered once).
+
+        ``Content-Type``, ``X-DocuSign-AccountId``, ``Authorization`` with Basic
+        auth, and ``X-Authorization-Digest`` with one ``X-DocuSign-Signature-N``
+        per HMAC key.  The ``Authorization`` value carries the password: show
+        headers to people through :func:`connect_sim.report.trace_records`,
+        which hides it.
+        """
+        headers = self._headers
+        if headers is None:
+            body = self.body
+            assert self._renderer is not None
+            headers = self._headers = self._renderer.headers(body)
+        return dict(headers)
+
+    @property
+    def content_type(self) -> str:
+        """The body's ``Content-Type``."""
+        if self._renderer is None:
+            raise ConfigurationError("this attempt was made without a renderer")
+        return self._renderer.content_type
 
     @property
     def event(self) -> str:

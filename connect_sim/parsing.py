@@ -1,0 +1,391 @@
+"""The listener side: turn a Connect body, JSON or XML, into one typed message.
+
+:func:`parse_message` is meant for a listener's production code as much as
+for tests: one code path reads both the Connect 2.0 JSON and the legacy XML
+format and gives a :class:`ConnectMessage` with the facts a listener acts on.
+It trusts nothing: the body may be truncated, hostile or not from DocuSign at
+all.  Everything wrong with it raises :class:`~connect_sim.PayloadError` with
+a message that says what and where; no other exception escapes.
+
+XML is parsed with ``defusedxml`` with document type declarations forbidden,
+so entity expansion ("billion laughs"), external entities and DTD fetches
+are refused before they do anything.  Bodies above ``max_bytes`` are refused
+unread.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from .errors import PayloadError
+from .formats import JSON_RECIPIENT_LISTS, XML_NAMESPACE, status_from_xml
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+__all__ = ["MAX_BODY_BYTES", "ConnectMessage", "RecipientStatus", "parse_message"]
+
+#: The largest body :func:`parse_message` reads unless told otherwise (documents included
+#: in a message make it large; anything beyond this is refused, not parsed).
+MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+
+_NS: Final = f"{{{XML_NAMESPACE}}}"
+_JSON_TYPES: Final = {key: kind for kind, key in JSON_RECIPIENT_LISTS.items()}
+# 2026-01-01T00:02:20, then an optional fraction of up to 7 digits, then Z or nothing.
+_STAMP: Final = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z?)")
+
+
+@attrs.frozen
+class RecipientStatus:
+    """One recipient's status as a message reports it.
+
+    Attributes:
+        type: ``Signer``, ``CarbonCopy``, ``CertifiedDelivery``, ``Agent``, ...
+        name: the recipient's name.
+        email: the recipient's email.
+        routing_order: its routing order.
+        status: lower case (``sent``, ``delivered``, ``completed``, ...).
+        recipient_id_guid: the recipient's GUID (both formats carry it).
+        recipient_id: the envelope-local id (``"1"``); only JSON carries it.
+    """
+
+    type: str
+    name: str
+    email: str
+    routing_order: int
+    status: str
+    recipient_id_guid: str
+    recipient_id: str | None = None
+
+
+@attrs.frozen
+class ConnectMessage:
+    """What a Connect message says, whichever format it came in.
+
+    Attributes:
+        format: ``"json"`` or ``"xml"``.
+        envelope_id: the envelope's GUID.
+        status: the envelope's status, lower case; ``None`` when a JSON
+            message carries no envelope summary.
+        generated: when Connect generated the message (UTC).  Under SIM the
+            event's time; under Aggregate the sending time.  Listeners use it
+            to ignore stale messages.
+        recipients: every recipient's status, in the message's order (JSON
+            carries them only when the configuration includes recipients).
+        event: the JSON ``event`` (``"recipient-completed"``); ``None`` for XML,
+            which names no event.
+        recipient_id: the JSON ``data.recipientId`` of a recipient event.
+        retry_count: the JSON ``retryCount``; ``None`` for XML.
+        configuration_id: the JSON ``configurationId``; ``None`` for XML.
+        account_id: the JSON ``data.accountId``; ``None`` for XML (use the
+            ``X-DocuSign-AccountId`` header).
+        subject: the envelope's email subject, when the message carries it.
+        custom_fields: the envelope's text custom fields, ``(name, value)`` in order.
+    """
+
+    format: str
+    envelope_id: str
+    status: str | None
+    generated: datetime
+    recipients: tuple[RecipientStatus, ...] = ()
+    event: str | None = None
+    recipient_id: str | None = None
+    retry_count: int | None = None
+    configuration_id: int | None = None
+    account_id: str | None = None
+    subject: str | None = None
+    custom_fields: tuple[tuple[str, str], ...] = ()
+
+
+def parse_message(
+    body: bytes, content_type: str | None = None, *, max_bytes: int = MAX_BODY_BYTES
+) -> ConnectMessage:
+    """Parse a Connect message body, JSON or legacy XML, into a :class:`ConnectMessage`.
+
+    Args:
+        body: the raw request body.
+        content_type: the request's ``Content-Type``; ``application/json`` or
+            ``text/xml``/``application/xml`` (parameters such as ``charset``
+            are ignored).  ``None`` decides by the body's first character.
+        max_bytes: refuse larger bodies without reading them.
+
+    Raises:
+        PayloadError: the body is not a Connect message (with the reason).
+
+    >>> body = (b'{"event":"envelope-sent","uri":"/x","retryCount":0,"configurationId":1,'
+    ...         b'"apiVersion":"v2.1","generatedDateTime":"2026-01-01T00:00:00.0000000Z",'
+    ...         b'"data":{"accountId":"a","envelopeId":"e","envelopeSummary":{"status":"sent"}}}')
+    >>> message = parse_message(body, "application/json")
+    >>> message.event, message.status, message.generated.isoformat()
+    ('envelope-sent', 'sent', '2026-01-01T00:00:00+00:00')
+    """
+    if isinstance(body, bytearray | memoryview):
+        body = bytes(body)
+    if not isinstance(body, bytes):
+        raise PayloadError(f"the body must be bytes, got a {type(body).__name__}")
+    if len(body) > max_bytes:
+        raise PayloadError(f"the body is {len(body)} bytes, more than the limit of {max_bytes}")
+    kind = _kind(body, content_type)
+    if kind == "json":
+        return _parse_json(body)
+    return _parse_xml(body)
+
+
+def _kind(body: bytes, content_type: str | None) -> str:
+    if content_type is not None:
+        if not isinstance(content_type, str):
+            raise PayloadError(
+                f"content_type must be text or None, got a {type(content_type).__name__}"
+            )
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media == "application/json" or media.endswith("+json"):
+            return "json"
+        if media in ("text/xml", "application/xml") or media.endswith("+xml"):
+            return "xml"
+        raise PayloadError(
+            f"content type {content_type[:80]!r} is neither JSON nor XML "
+            "(expected application/json or text/xml)"
+        )
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{":
+        return "json"
+    if start == b"<":
+        return "xml"
+    raise PayloadError("the body is neither JSON nor XML (it starts with neither '{' nor '<')")
+
+
+# -- JSON -------------------------------------------------------------------------
+
+
+def _field(obj: dict[str, Any], key: str, kind: type, where: str, required: bool = True) -> Any:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise PayloadError(f"JSON message: {where}{key} is missing")
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PayloadError(
+            f"JSON message: {where}{key} must be {_KIND_NAMES[kind]}, got {type(value).__name__}"
+        )
+    return value
+
+
+_KIND_NAMES: Final = {str: "a string", int: "an integer", dict: "an object", list: "an array"}
+
+
+def _parse_json(body: bytes) -> ConnectMessage:
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise PayloadError(f"JSON message: not UTF-8 (byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise PayloadError(
+            f"JSON message: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+    except (RecursionError, ValueError) as error:
+        # Nesting too deep for the decoder, or a number too long to convert.
+        raise PayloadError(f"JSON message: cannot be decoded ({type(error).__name__})") from None
+    if not isinstance(document, dict):
+        raise PayloadError(
+            f"JSON message: the top level must be an object, got {type(document).__name__}"
+        )
+    event = _field(document, "event", str, "")
+    retry_count = _field(document, "retryCount", int, "")
+    configuration_id = _field(document, "configurationId", int, "", required=False)
+    generated = _timestamp(_field(document, "generatedDateTime", str, ""), "generatedDateTime")
+    data = _field(document, "data", dict, "")
+    envelope_id = _field(data, "envelopeId", str, "data.")
+    recipient_id = _field(data, "recipientId", str, "data.", required=False)
+    account_id = _field(data, "accountId", str, "data.", required=False)
+    summary = _field(data, "envelopeSummary", dict, "data.", required=False)
+    status = subject = None
+    recipients: tuple[RecipientStatus, ...] = ()
+    custom: tuple[tuple[str, str], ...] = ()
+    if summary is not None:
+        where = "data.envelopeSummary."
+        status = _field(summary, "status", str, where)
+        subject = _field(summary, "emailSubject", str, where, required=False)
+        lists = _field(summary, "recipients", dict, where, required=False)
+        if lists is not None:
+            recipients = _json_recipients(lists)
+        fields = _field(summary, "customFields", dict, where, required=False)
+        if fields is not None:
+            custom = _json_custom_fields(fields)
+    return ConnectMessage(
+        format="json", envelope_id=envelope_id, status=status, generated=generated,
+        recipients=recipients, event=event, recipient_id=recipient_id, retry_count=retry_count,
+        configuration_id=configuration_id, account_id=account_id, subject=subject,
+        custom_fields=custom,
+    )  # fmt: skip
+
+
+def _json_recipients(lists: dict[str, Any]) -> tuple[RecipientStatus, ...]:
+    out = []
+    for key, kind in _JSON_TYPES.items():
+        where = f"data.envelopeSummary.recipients.{key}"
+        people = _field(lists, key, list, "data.envelopeSummary.recipients.", required=False)
+        for number, person in enumerate(people or ()):
+            place = f"{where}[{number}]."
+            if not isinstance(person, dict):
+                raise PayloadError(f"JSON message: {where}[{number}] must be an object")
+            order = _routing_order(
+                _field(person, "routingOrder", str, place), f"JSON message: {place}routingOrder"
+            )
+            out.append(
+                RecipientStatus(
+                    type=kind,
+                    name=_field(person, "name", str, place),
+                    email=_field(person, "email", str, place),
+                    routing_order=order,
+                    status=_field(person, "status", str, place),
+                    recipient_id_guid=_field(person, "recipientIdGuid", str, place),
+                    recipient_id=_field(person, "recipientId", str, place),
+                )
+            )
+    return tuple(out)
+
+
+def _json_custom_fields(fields: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    where = "data.envelopeSummary.customFields."
+    out = []
+    for number, field in enumerate(_field(fields, "textCustomFields", list, where, False) or ()):
+        place = f"{where}textCustomFields[{number}]."
+        if not isinstance(field, dict):
+            raise PayloadError(f"JSON message: {place[:-1]} must be an object")
+        value = _field(field, "value", str, place, required=False)
+        out.append((_field(field, "name", str, place), value or ""))
+    return tuple(out)
+
+
+def _routing_order(text: str, where: str) -> int:
+    """A routing order: a whole number from 1 to 999 in ASCII digits."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 3 and int(text) >= 1):
+        raise PayloadError(f"{where} must be a number from 1 to 999, got {text[:40]!r}")
+    return int(text)
+
+
+def _timestamp(text: str, where: str, offset: timedelta | None = None) -> datetime:
+    """A JSON (``...Z``) or XML (zone-less, local at ``offset``) time stamp, as UTC."""
+    match = _STAMP.fullmatch(text.strip())
+    if match is None:
+        raise PayloadError(f"{where}: not a time stamp: {text[:60]!r}")
+    whole, fraction, zone = match.groups()
+    if bool(zone) == (offset is not None):
+        expected = "a zone-less local time" if offset is not None else "a UTC time ending in Z"
+        raise PayloadError(f"{where}: expected {expected}, got {text[:60]!r}")
+    micro = int((fraction or "0").ljust(7, "0")) // 10
+    try:
+        moment = datetime.fromisoformat(whole).replace(microsecond=micro)
+        moment -= offset or timedelta(0)
+    except (ValueError, OverflowError):
+        raise PayloadError(f"{where}: not a real date and time: {text[:60]!r}") from None
+    return moment.replace(tzinfo=UTC)
+
+
+# -- XML --------------------------------------------------------------------------
+
+
+def _parse_xml(body: bytes) -> ConnectMessage:
+    # Imported here: a JSON-only listener, and every simulation, never pays for them.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise PayloadError(f"XML message: refused: {type(error).__name__}") from None
+    except ParseError as error:
+        line, column = error.position
+        raise PayloadError(
+            f"XML message: not well-formed at line {line} column {column}"
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise PayloadError(f"XML message: cannot be parsed ({type(error).__name__})") from None
+    if root.tag != f"{_NS}DocuSignEnvelopeInformation":
+        raise PayloadError(
+            f"XML message: the root element is {_show_tag(root.tag)}, "
+            f"expected DocuSignEnvelopeInformation in namespace {XML_NAMESPACE}"
+        )
+    offset = _xml_offset(root)
+    status_element = _child(root, "EnvelopeStatus", "DocuSignEnvelopeInformation")
+    where = "EnvelopeStatus"
+    generated = _timestamp(_text(status_element, "TimeGenerated", where), "TimeGenerated", offset)
+    recipients = []
+    statuses = status_element.find(f"{_NS}RecipientStatuses")
+    if statuses is not None:
+        for number, person in enumerate(statuses.findall(f"{_NS}RecipientStatus")):
+            place = f"RecipientStatuses/RecipientStatus[{number}]"
+            order = _routing_order(
+                _text(person, "RoutingOrder", place), f"XML message: {place}/RoutingOrder"
+            )
+            recipients.append(
+                RecipientStatus(
+                    type=_text(person, "Type", place),
+                    name=_text(person, "UserName", place),
+                    email=_text(person, "Email", place),
+                    routing_order=order,
+                    status=status_from_xml(_text(person, "Status", place)),
+                    recipient_id_guid=_text(person, "RecipientId", place),
+                )
+            )
+    custom = []
+    fields = status_element.find(f"{_NS}CustomFields")
+    if fields is not None:
+        for number, field in enumerate(fields.findall(f"{_NS}CustomField")):
+            place = f"CustomFields/CustomField[{number}]"
+            custom.append((_text(field, "Name", place), _optional_text(field, "Value") or ""))
+    return ConnectMessage(
+        format="xml", envelope_id=_text(status_element, "EnvelopeID", where),
+        status=status_from_xml(_text(status_element, "Status", where)), generated=generated,
+        recipients=tuple(recipients), subject=_optional_text(status_element, "Subject"),
+        custom_fields=tuple(custom),
+    )  # fmt: skip
+
+
+def _show_tag(tag: str) -> str:
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return f"{local[:60]!r} in namespace {namespace[:80]!r}"
+    return f"{tag[:60]!r} without a namespace"
+
+
+def _child(parent: Element, name: str, where: str) -> Element:
+    child = parent.find(f"{_NS}{name}")
+    if child is None:
+        raise PayloadError(f"XML message: {where}/{name} is missing")
+    return child
+
+
+def _text(parent: Element, name: str, where: str) -> str:
+    text = _child(parent, name, where).text
+    if text is None or not text.strip():
+        raise PayloadError(f"XML message: {where}/{name} is empty")
+    return text
+
+
+def _optional_text(parent: Element, name: str) -> str | None:
+    child = parent.find(f"{_NS}{name}")
+    return None if child is None else child.text or ""
+
+
+def _xml_offset(root: Element) -> timedelta:
+    """The account's UTC offset from ``TimeZoneOffset`` (hours, maybe fractional); 0 if absent."""
+    element = root.find(f"{_NS}TimeZoneOffset")
+    if element is None or element.text is None:
+        return timedelta(0)
+    text = element.text.strip()
+    try:
+        hours = float(text)
+    except ValueError:
+        raise PayloadError(f"XML message: TimeZoneOffset is not a number: {text[:40]!r}") from None
+    if not -14 <= hours <= 14:
+        raise PayloadError(f"XML message: TimeZoneOffset {text[:40]!r} is not a UTC offset")
+    return timedelta(minutes=round(hours * 60))

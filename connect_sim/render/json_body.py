@@ -1,0 +1,290 @@
+"""Connect 2.0 JSON bodies: the seven-key wrapper around an eSignature v2.1 ``Envelope``.
+
+Theory of operation
+-------------------
+A body is ``{event, uri, retryCount, configurationId, apiVersion,
+generatedDateTime, data}``; ``data`` holds the account, user, envelope and (for
+a recipient event) recipient ids and the ``envelopeSummary``.  The summary
+uses only keys of the REST v2.1 ``Envelope`` model and its nested models
+(``Recipients``, ``Signer``, ``CarbonCopy``, ``CustomFields``,
+``EnvelopeDocument``, ``UserInfo``, ``Folder``); every scalar in it is a
+string, as DocuSign writes them, and a time that has not happened is left out,
+never null.  Which optional parts it carries is the configuration's
+``include_data``.
+
+An envelope's fixed fields (ids, links, subject, sender, documents) are built
+once per envelope and shared by every body about it; only the status, the
+times and the recipients change from one snapshot to the next.  The wrapper
+is then encoded by the standard library's C encoder.  Facts and sources:
+``reference/connect-facts.md`` sections 3a and 8.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeState, RecipientState
+from ..formats import API_VERSION, JSON_RECIPIENT_LISTS
+from ..ids import derived_guid
+
+if TYPE_CHECKING:
+    from ..account import Account
+    from ..configuration import Configuration
+    from ..delivery.records import Attempt
+    from .times import Timestamps
+
+__all__ = ["JsonWriter"]
+
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+#: Why a bounced recipient is ``autoresponded`` (our wording; DocuSign's varies by mail server).
+BOUNCE_REASON: Final = "The notification email could not be delivered"
+
+# Fields every envelope summary carries with the same value (DocuSign's defaults for an
+# envelope sent online from the web app).
+_ENVELOPE_DEFAULTS: Final = {
+    "signingLocation": "online",
+    "enableWetSign": "true",
+    "allowMarkup": "false",
+    "allowReassign": "true",
+}
+_ENVELOPE_FLAGS: Final = {
+    "purgeState": "unpurged",
+    "envelopeIdStamping": "true",
+    "autoNavigation": "true",
+    "isSignatureProviderEnvelope": "false",
+    "hasFormDataChanged": "false",
+    "allowComments": "true",
+    "hasComments": "false",
+    "allowViewHistory": "true",
+    "envelopeLocation": "current_site",
+    "isDynamicEnvelope": "false",
+    "is21CFRPart11": "false",
+    "signerCanSignOnMobile": "true",
+    "burnDefaultTabData": "false",
+}
+# Extra fields of the recipient models that act (REST ``Signer`` and ``InPersonSigner``).
+_SIGNER_FLAGS: Final = {
+    "creationReason": "sender",
+    "requireUploadSignature": "false",
+}
+
+
+class JsonWriter:
+    """Renders the JSON bodies of one configuration's attempts."""
+
+    def __init__(self, configuration: Configuration, account: Account, times: Timestamps) -> None:
+        assert account.account_id is not None and account.user_id is not None
+        self._account_id = account.account_id
+        self._user_id = account.user_id
+        self._account = account
+        self._times = times
+        self._configuration_id = configuration.configuration_id
+        include = configuration.include_data
+        self._recipients = "recipients" in include
+        self._custom_fields = "custom_fields" in include
+        self._documents = "documents" in include
+        self._folders = "folders" in include
+        # Per envelope id: (its uri, the fixed fields before the times, after the times).
+        self._fixed: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        # Per envelope id: its recipients' fixed fields and their latest rendering.
+        self._people: dict[str, list[list[Any]]] = {}
+
+    def body(self, attempt: Attempt) -> bytes:
+        """The exact body bytes of ``attempt`` (UTF-8)."""
+        message = attempt.message
+        event = message.events[-1]
+        snapshot = attempt.snapshot
+        envelope = snapshot.envelope
+        fixed = self._fixed.get(envelope.id) or self._fix(envelope)
+        data: dict[str, Any] = {"accountId": self._account_id, "userId": self._user_id}
+        if event.recipient is not None:
+            data["recipientId"] = event.recipient.recipient_id
+        data["envelopeId"] = envelope.envelope_id
+        data["envelopeSummary"] = self._summary(snapshot, fixed)
+        return _ENCODER.encode(
+            {
+                "event": event.name,
+                "uri": fixed[0],
+                "retryCount": attempt.number - 1,
+                "configurationId": self._configuration_id,
+                "apiVersion": API_VERSION,
+                "generatedDateTime": self._times.utc(attempt.generated),
+                "data": data,
+            }
+        ).encode("utf-8")
+
+    def _summary(
+        self, snapshot: EnvelopeState, fixed: tuple[str, dict[str, Any], dict[str, Any]]
+    ) -> dict[str, Any]:
+        utc = self._times.utc
+        summary = {"status": snapshot.status, **fixed[1]}
+        summary["createdDateTime"] = utc(snapshot.created)
+        summary["lastModifiedDateTime"] = utc(snapshot.status_changed)
+        if snapshot.sent is not None:
+            summary["initialSentDateTime"] = summary["sentDateTime"] = utc(snapshot.sent)
+        if snapshot.delivered is not None:
+            summary["deliveredDateTime"] = utc(snapshot.delivered)
+        if snapshot.completed is not None:
+            summary["completedDateTime"] = utc(snapshot.completed)
+        if snapshot.declined is not None:
+            summary["declinedDateTime"] = utc(snapshot.declined)
+        if snapshot.voided is not None:
+            summary["voidedDateTime"] = utc(snapshot.voided)
+            if snapshot.voided_reason is not None:
+                summary["voidedReason"] = snapshot.voided_reason
+        summary["statusChangedDateTime"] = utc(snapshot.status_changed)
+        summary.update(fixed[2])
+        if self._recipients:
+            summary["recipients"] = self._recipient_lists(snapshot)
+        if self._folders:
+            summary["folders"] = [self._folder(snapshot)]
+        return summary
+
+    def _fix(self, envelope: Envelope) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """Build (once) the fields of an envelope that no snapshot changes."""
+        account = self._account
+        uri = (
+            f"/restapi/{API_VERSION}/accounts/{self._account_id}/envelopes/{envelope.envelope_id}"
+        )
+        short = f"/envelopes/{envelope.envelope_id}"
+        head: dict[str, Any] = {
+            "documentsUri": f"{short}/documents",
+            "recipientsUri": f"{short}/recipients",
+            "attachmentsUri": f"{short}/attachments",
+            "envelopeUri": short,
+            "emailSubject": envelope.subject,
+            "envelopeId": envelope.envelope_id,
+            "customFieldsUri": f"{short}/custom_fields",
+            "notificationUri": f"{short}/notification",
+            **_ENVELOPE_DEFAULTS,
+        }
+        tail: dict[str, Any] = {
+            "documentsCombinedUri": f"{short}/documents/combined",
+            "certificateUri": f"{short}/documents/certificate",
+            "templatesUri": f"{short}/templates",
+            "sender": {
+                "userName": account.user_name,
+                "userId": self._user_id,
+                "accountId": self._account_id,
+                "email": account.email,
+            },
+            **_ENVELOPE_FLAGS,
+        }
+        if self._custom_fields:
+            tail["customFields"] = {
+                "textCustomFields": [
+                    {"fieldId": str(number), "name": name, "show": "true",
+                     "required": "false", "value": value}
+                    for number, (name, value) in enumerate(envelope.custom_fields, start=1)
+                ],
+                "listCustomFields": [],
+            }  # fmt: skip
+        if self._documents:
+            tail["envelopeDocuments"] = [
+                {
+                    "documentId": document.document_id,
+                    "documentIdGuid": derived_guid(
+                        envelope.envelope_id, "document", document.document_id
+                    ),
+                    "name": document.name,
+                    "type": "content",
+                    "uri": f"{short}/documents/{document.document_id}",
+                    "order": str(order),
+                    "display": "inline",
+                    "includeInDownload": "true",
+                    "signerMustAcknowledge": "no_interaction",
+                    "templateRequired": "false",
+                    "authoritativeCopy": "false",
+                    "sizeBytes": str(len(document.content)),
+                    "documentBase64": base64.b64encode(document.content).decode("ascii"),
+                }
+                for order, document in enumerate(envelope.documents, start=1)
+            ]
+        fixed = (uri, head, tail)
+        self._fixed[envelope.id] = fixed
+        return fixed
+
+    def _recipient_lists(self, snapshot: EnvelopeState) -> dict[str, Any]:
+        lists: dict[str, Any] = {key: [] for key in JSON_RECIPIENT_LISTS.values()}
+        envelope = snapshot.envelope
+        people = self._people.get(envelope.id) or self._fix_people(envelope)
+        for state, person in zip(snapshot.recipients, people, strict=True):
+            # A snapshot reuses the state of every recipient it did not change, so the
+            # object rendered last time is very often this one: reuse its rendering.
+            if person[1] is not state:
+                rendered = self._recipient(person[0], state)
+                person[1], person[2] = state, rendered
+            lists[person[3]].append(person[2])
+        lists["recipientCount"] = str(len(snapshot.recipients))
+        lists["currentRoutingOrder"] = str(_routing_order(snapshot))
+        return lists
+
+    def _fix_people(self, envelope: Envelope) -> list[list[Any]]:
+        """Per recipient: [fixed fields, last state rendered, its rendering, list key]."""
+        people = []
+        for recipient in envelope.recipients:
+            kind = recipient.type
+            fixed: dict[str, Any] = {}
+            if kind in ("Signer", "InPersonSigner"):
+                fixed.update(_SIGNER_FLAGS)
+            if kind == "Signer":
+                fixed["isBulkRecipient"] = "false"
+            if kind == "InPersonSigner":
+                fixed["hostName"] = self._account.user_name
+                fixed["hostEmail"] = self._account.email
+                fixed["signerName"] = recipient.name
+            fixed["name"] = recipient.name
+            fixed["email"] = recipient.email
+            fixed["recipientId"] = recipient.recipient_id
+            guid = derived_guid(envelope.envelope_id, "recipient", recipient.recipient_id)
+            fixed["recipientIdGuid"] = guid
+            fixed["requireIdLookup"] = "false"
+            fixed["routingOrder"] = str(recipient.routing_order)
+            fixed["deliveryMethod"] = "email"
+            fixed["recipientType"] = kind.lower()
+            people.append([fixed, None, None, JSON_RECIPIENT_LISTS[kind]])
+        self._people[envelope.id] = people
+        return people
+
+    def _recipient(self, fixed: dict[str, Any], state: RecipientState) -> dict[str, Any]:
+        utc = self._times.utc
+        out = {**fixed, "status": state.status}
+        out["completedCount"] = "1" if state.status == COMPLETED else "0"
+        if state.sent is not None:
+            out["sentDateTime"] = utc(state.sent)
+        if state.delivered is not None:
+            out["deliveredDateTime"] = utc(state.delivered)
+        if state.signed is not None:
+            out["signedDateTime"] = utc(state.signed)
+        if state.declined is not None:
+            out["declinedDateTime"] = utc(state.declined)
+            if state.declined_reason is not None:
+                out["declinedReason"] = state.declined_reason
+        if state.status == AUTORESPONDED:
+            out["autoRespondedReason"] = BOUNCE_REASON
+        return out
+
+    def _folder(self, snapshot: EnvelopeState) -> dict[str, Any]:
+        """The sender's folder that holds the envelope: drafts, then sent items."""
+        draft = snapshot.status == CREATED
+        name, kind = ("Draft", "draft") if draft else ("Sent Items", "sentitems")
+        folder_id = derived_guid(self._user_id, "folder", kind)
+        return {
+            "name": name,
+            "type": kind,
+            "owner": {"userId": self._user_id, "email": self._account.email},
+            "folderId": folder_id,
+            "uri": f"/folders/{folder_id}",
+        }
+
+
+def _routing_order(snapshot: EnvelopeState) -> int:
+    """``currentRoutingOrder``: the order being worked on, else the first (draft) or last."""
+    current = snapshot.current_routing_order
+    if current is not None:
+        return current
+    orders = [state.recipient.routing_order for state in snapshot.recipients] or [1]
+    return min(orders) if snapshot.status == CREATED else max(orders)

@@ -1,0 +1,218 @@
+"""Legacy XML bodies: ``DocuSignEnvelopeInformation`` in DocuSign's API 3.0 namespace.
+
+Theory of operation
+-------------------
+The document is written as text, element by element, in the order DocuSign's
+schema gives (``reference/connect-facts.md`` section 3c): ``EnvelopeStatus``
+with ``RecipientStatuses`` first, then the envelope's own fields, custom
+fields and document statuses; ``DocumentPDFs`` when the configuration
+includes documents; ``TimeZone`` and ``TimeZoneOffset`` last.  Statuses are
+capitalised (``Completed``), times are the account's local time without a
+zone, and an absent time is an absent element.
+
+XML 1.0 cannot carry every character: most C0 controls, lone surrogates and
+U+FFFE/U+FFFF are not allowed anywhere, not even escaped.  Text holding one
+raises :class:`~connect_sim.PayloadError` naming the field, rather than
+producing a document no parser accepts.  Everything else is escaped
+(``&``, ``<``, ``>``, and carriage returns, which a parser would otherwise
+turn into line feeds).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from ..envelope import EnvelopeState, RecipientState
+from ..errors import PayloadError
+from ..formats import XML_NAMESPACE, XML_STATUS
+from ..ids import derived_guid
+
+if TYPE_CHECKING:
+    from ..account import Account
+    from ..configuration import Configuration
+    from ..delivery.records import Attempt
+    from .times import Timestamps
+
+__all__ = ["XmlWriter", "xml_text"]
+
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPECIAL: Final = re.compile("[&<>\r]")
+_ESCAPES: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+
+_OPEN: Final = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<DocuSignEnvelopeInformation xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+    f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="{XML_NAMESPACE}">\n'
+)
+
+
+def xml_text(value: str, what: str) -> str:
+    """``value`` escaped for XML element content; PayloadError if XML 1.0 cannot carry it.
+
+    >>> xml_text("Tom & Jerry <3", "subject")
+    'Tom &amp; Jerry &lt;3'
+    >>> xml_text("bell\\x07", "s")
+    Traceback (most recent call last):
+    ...
+    connect_sim.errors.PayloadError: s: character U+0007 at position 4 cannot be written in XML 1.0
+    """
+    bad = _NOT_XML.search(value)
+    if bad is not None:
+        raise PayloadError(
+            f"{what}: character U+{ord(bad.group()):04X} at position {bad.start()} "
+            "cannot be written in XML 1.0"
+        )
+    if _SPECIAL.search(value) is None:
+        return value
+    return _SPECIAL.sub(lambda match: _ESCAPES[match.group()], value)
+
+
+def _offset_hours(minutes: int) -> str:
+    """``TimeZoneOffset``: whole hours as an integer (``-8``), otherwise decimal (``5.5``)."""
+    hours, rest = divmod(minutes, 60)
+    return str(hours) if rest == 0 else f"{minutes / 60:g}"
+
+
+class XmlWriter:
+    """Renders the legacy XML bodies of one configuration's attempts."""
+
+    def __init__(self, configuration: Configuration, account: Account, times: Timestamps) -> None:
+        self._account = account
+        self._times = times
+        self._documents = "documents" in configuration.include_data
+        minutes = int(account.utc_offset.total_seconds()) // 60
+        self._close = (
+            f"  <TimeZone>{xml_text(account.time_zone, 'account time_zone')}</TimeZone>\n"
+            f"  <TimeZoneOffset>{_offset_hours(minutes)}</TimeZoneOffset>\n"
+            "</DocuSignEnvelopeInformation>\n"
+        )
+        # Per envelope id, per recipient: [the state rendered last, its text].
+        self._people: dict[str, list[list[Any]]] = {}
+
+    def body(self, attempt: Attempt) -> bytes:
+        """The exact body bytes of ``attempt`` (UTF-8)."""
+        snapshot = attempt.snapshot
+        envelope = snapshot.envelope
+        local = self._times.local
+        where = f"envelope {envelope.id!r}"
+        account = self._account
+        out = [_OPEN, "  <EnvelopeStatus>\n", "    <RecipientStatuses>\n"]
+        people = self._people.get(envelope.id)
+        if people is None:
+            people = self._people[envelope.id] = [[None, ""] for _ in envelope.recipients]
+        for state, person in zip(snapshot.recipients, people, strict=True):
+            # Snapshots share unchanged recipient states: reuse the text made last time.
+            if person[0] is not state:
+                text = self._recipient(snapshot, state)  # may refuse: cache only what worked
+                person[0], person[1] = state, text
+            out.append(person[1])
+        out.append("    </RecipientStatuses>\n")
+        generated = self._times.local_generated(attempt.generated)
+        out.append(
+            f"    <TimeGenerated>{generated}</TimeGenerated>\n"
+            f"    <EnvelopeID>{envelope.envelope_id}</EnvelopeID>\n"
+            f"    <Subject>{xml_text(envelope.subject, f'{where}: subject')}</Subject>\n"
+            f"    <UserName>{xml_text(account.user_name, 'account user_name')}</UserName>\n"
+            f"    <Email>{xml_text(account.email, 'account email')}</Email>\n"
+            f"    <Status>{XML_STATUS[snapshot.status]}</Status>\n"
+            f"    <Created>{local(snapshot.created)}</Created>\n"
+        )
+        for tag, time in (
+            ("Sent", snapshot.sent),
+            ("Delivered", snapshot.delivered),
+            ("Completed", snapshot.completed),
+            ("Declined", snapshot.declined),
+        ):
+            if time is not None:
+                out.append(f"    <{tag}>{local(time)}</{tag}>\n")  # fmt: skip
+        out.append(
+            "    <ACStatus>Original</ACStatus>\n"
+            f"    <ACStatusDate>{local(snapshot.created)}</ACStatusDate>\n"
+            f"    <ACHolder>{xml_text(account.user_name, 'account user_name')}</ACHolder>\n"
+            f"    <ACHolderEmail>{xml_text(account.email, 'account email')}</ACHolderEmail>\n"
+            "    <ACHolderLocation>DocuSign</ACHolderLocation>\n"
+            "    <SigningLocation>Online</SigningLocation>\n"
+            "    <EnvelopePDFHash />\n"
+        )
+        if envelope.custom_fields:
+            out.append("    <CustomFields>\n")
+            for name, value in envelope.custom_fields:
+                field = f"{where}: custom field {name!r}"
+                out.append(
+                    "      <CustomField>\n"
+                    f"        <Name>{xml_text(name, f'{field} name')}</Name>\n"
+                    "        <Show>True</Show>\n"
+                    "        <Required>False</Required>\n"
+                    f"        <Value>{xml_text(value, f'{field} value')}</Value>\n"
+                    "        <CustomFieldType>Text</CustomFieldType>\n"
+                    "      </CustomField>\n"
+                )
+            out.append("    </CustomFields>\n")
+        out.append(
+            "    <AutoNavigation>true</AutoNavigation>\n"
+            "    <EnvelopeIdStamping>true</EnvelopeIdStamping>\n"
+            "    <AuthoritativeCopy>false</AuthoritativeCopy>\n"
+        )
+        if envelope.documents:
+            out.append("    <DocumentStatuses>\n")
+            for sequence, document in enumerate(envelope.documents, start=1):
+                document_id = xml_text(document.document_id or "", f"{where}: document_id")
+                out.append(
+                    "      <DocumentStatus>\n"
+                    f"        <ID>{document_id}</ID>\n"
+                    f"        <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
+                    "        <TemplateName />\n"
+                    f"        <Sequence>{sequence}</Sequence>\n"
+                    "      </DocumentStatus>\n"
+                )
+            out.append("    </DocumentStatuses>\n")
+        out.append("  </EnvelopeStatus>\n")
+        if self._documents and envelope.documents:
+            out.append("  <DocumentPDFs>\n")
+            for document in envelope.documents:
+                content = base64.b64encode(document.content).decode("ascii")
+                document_id = xml_text(document.document_id or "", f"{where}: document_id")
+                out.append(
+                    "    <DocumentPDF>\n"
+                    f"      <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
+                    f"      <PDFBytes>{content}</PDFBytes>\n"
+                    f"      <DocumentID>{document_id}</DocumentID>\n"
+                    "      <DocumentType>CONTENT</DocumentType>\n"
+                    "    </DocumentPDF>\n"
+                )
+            out.append("  </DocumentPDFs>\n")
+        out.append(self._close)
+        return "".join(out).encode("utf-8")
+
+    def _recipient(self, snapshot: EnvelopeState, state: RecipientState) -> str:
+        recipient = state.recipient
+        local = self._times.local
+        where = f"envelope {snapshot.envelope.id!r}: recipient {recipient.recipient_id!r}"
+        parts = [
+            "      <RecipientStatus>\n",
+            f"        <Type>{recipient.type}</Type>\n",
+            f"        <Email>{xml_text(recipient.email, f'{where} email')}</Email>\n",
+            f"        <UserName>{xml_text(recipient.name, f'{where} name')}</UserName>\n",
+            f"        <RoutingOrder>{recipient.routing_order}</RoutingOrder>\n",
+        ]
+        for tag, time in (
+            ("Sent", state.sent),
+            ("Delivered", state.delivered),
+            ("Signed", state.signed),
+            ("Declined", state.declined),
+        ):
+            if time is not None:
+                parts.append(f"        <{tag}>{local(time)}</{tag}>\n")  # fmt: skip
+        if state.declined_reason is not None:
+            reason = xml_text(state.declined_reason, f"{where} decline reason")
+            parts.append(f"        <DeclineReason>{reason}</DeclineReason>\n")
+        guid = derived_guid(snapshot.envelope.envelope_id, "recipient", recipient.recipient_id)
+        parts.append(
+            f"        <Status>{XML_STATUS[state.status]}</Status>\n"
+            "        <AccountStatus>Active</AccountStatus>\n"
+            f"        <RecipientId>{guid}</RecipientId>\n"
+            "      </RecipientStatus>\n"
+        )
+        return "".join(parts)

@@ -1,0 +1,179 @@
+"""parse_message: both formats into one object; hostile or broken input only ever PayloadError."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import connect_sim as cs
+
+from builders import seed_example
+
+NS = 'xmlns="http://www.docusign.net/API/3.0"'
+
+
+def seed_bodies(fmt: str) -> list[cs.Attempt]:
+    sim, _ = seed_example("sim", format=fmt, include_data=["recipients", "custom_fields"])
+    return sim.run().received("listener")
+
+
+def test_one_code_path_reads_both_formats() -> None:
+    for fmt in ("json", "xml"):
+        last = seed_bodies(fmt)[-1]
+        message = cs.parse_message(last.body, last.headers["Content-Type"])
+        assert message.format == fmt
+        assert message.status == "completed"
+        assert message.envelope_id == last.envelope.envelope_id
+        assert message.generated == datetime(2026, 1, 1, 0, 2, 20, tzinfo=UTC)
+        assert [(r.type, r.name, r.status, r.routing_order) for r in message.recipients] == [
+            ("Signer", "Sue Signer", "completed", 1),
+            ("CarbonCopy", "Charlie Copy", "completed", 2),
+        ]
+        assert message.subject == "Please sign"
+
+
+def test_json_carries_what_xml_cannot() -> None:
+    first = seed_bodies("json")[0]
+    message = cs.parse_message(first.body, "application/json; charset=utf-8")
+    assert (message.event, message.recipient_id, message.retry_count) == (
+        "recipient-sent", "sue", 0
+    )  # fmt: skip
+    assert message.account_id is not None and message.configuration_id is not None
+
+
+def test_the_format_is_sniffed_without_a_content_type() -> None:
+    for fmt in ("json", "xml"):
+        assert cs.parse_message(seed_bodies(fmt)[0].body).format == fmt
+
+
+MINIMAL = {
+    "event": "envelope-sent", "uri": "/x", "retryCount": 0, "configurationId": 1,
+    "apiVersion": "v2.1", "generatedDateTime": "2026-01-01T00:00:00.0000000Z",
+    "data": {"accountId": "a", "userId": "u", "envelopeId": "e",
+             "envelopeSummary": {"status": "sent"}},
+}  # fmt: skip
+
+
+def without(path: list[str]) -> bytes:
+    document = json.loads(json.dumps(MINIMAL))
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "problem"),
+    [
+        (b"", None, "neither JSON nor XML"),
+        (b"hello", None, "neither JSON nor XML"),
+        (b"{}", "text/plain", "content type 'text/plain' is neither JSON nor XML"),
+        (b'{"event": ', "application/json", "invalid JSON at line 1 column 11"),
+        (b"\xff\xfe{}", "application/json", "not UTF-8"),
+        (b"[1, 2]", "application/json", "the top level must be an object, got list"),
+        (without(["event"]), None, "event is missing"),
+        (without(["data", "envelopeId"]), None, "data.envelopeId is missing"),
+        (json.dumps({**MINIMAL, "retryCount": "0"}).encode(), None,
+         "retryCount must be an integer, got str"),
+        (json.dumps({**MINIMAL, "data": {**MINIMAL["data"], "envelopeSummary": {  # type: ignore[dict-item]
+            "status": "sent", "recipients": {"signers": [{
+                "name": "S", "email": "s@x", "status": "sent", "recipientIdGuid": "g",
+                "recipientId": "1", "routingOrder": "9" * 5000}]}}}}).encode(), None,
+         "signers[0].routingOrder must be a number from 1 to 999"),
+        (json.dumps({**MINIMAL, "generatedDateTime": "yesterday"}).encode(), None,
+         "generatedDateTime: not a time stamp: 'yesterday'"),
+        (json.dumps({**MINIMAL, "generatedDateTime": "2026-02-30T00:00:00Z"}).encode(), None,
+         "not a real date and time"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "JSON message"),
+        (b"<html><body/></html>", "text/xml",
+         "the root element is 'html' without a namespace, expected DocuSignEnvelopeInformation"),
+        (b"<DocuSignEnvelopeInformation " + NS.encode() + b"/>", None,
+         "DocuSignEnvelopeInformation/EnvelopeStatus is missing"),
+        (b"<DocuSignEnvelopeInformation " + NS.encode() + b"><EnvelopeStatus>", None,
+         "not well-formed at line 1"),
+        (b"<DocuSignEnvelopeInformation " + NS.encode() + b"><EnvelopeStatus/>"
+         b"</DocuSignEnvelopeInformation>", None, "EnvelopeStatus/TimeGenerated is missing"),
+    ],
+)  # fmt: skip
+def test_broken_bodies_are_refused_with_a_clear_message(
+    body: bytes, content_type: str | None, problem: str
+) -> None:
+    with pytest.raises(cs.PayloadError) as error:
+        cs.parse_message(body, content_type)
+    assert problem in str(error.value)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<DocuSignEnvelopeInformation xmlns="http://www.docusign.net/API/3.0">&lol3;</DocuSignEnvelopeInformation>
+"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE foo [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>
+<DocuSignEnvelopeInformation xmlns="http://www.docusign.net/API/3.0">&xxe;</DocuSignEnvelopeInformation>
+"""
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY])
+def test_entity_tricks_are_refused_before_expansion(body: bytes) -> None:
+    with pytest.raises(cs.PayloadError, match="XML message: refused: DTDForbidden"):
+        cs.parse_message(body, "text/xml")
+
+
+def test_huge_bodies_are_refused_unread() -> None:
+    body = seed_bodies("json")[0].body
+    with pytest.raises(cs.PayloadError, match=f"the body is {len(body)} bytes, more than"):
+        cs.parse_message(body, max_bytes=len(body) - 1)
+    assert cs.parse_message(body, max_bytes=len(body)).format == "json"
+
+
+def test_non_bytes_are_refused() -> None:
+    with pytest.raises(cs.PayloadError, match="the body must be bytes, got a str"):
+        cs.parse_message("{}")  # type: ignore[arg-type]
+
+
+@given(st.binary(max_size=300), st.sampled_from([None, "application/json", "text/xml"]))
+def test_arbitrary_bytes_only_ever_raise_payload_error(
+    body: bytes, content_type: str | None
+) -> None:
+    with contextlib.suppress(cs.PayloadError):
+        cs.parse_message(body, content_type)
+
+
+def mutations() -> st.SearchStrategy[bytes]:
+    """Real bodies with a few bytes changed, cut or repeated: near misses, not noise."""
+    bodies = [a.body for fmt in ("json", "xml") for a in seed_bodies(fmt)]
+
+    @st.composite
+    def mutate(draw: st.DrawFn) -> bytes:
+        body = bytearray(draw(st.sampled_from(bodies)))
+        for _ in range(draw(st.integers(1, 4))):
+            at = draw(st.integers(0, len(body) - 1))
+            choice = draw(st.integers(0, 2))
+            if choice == 0:
+                body[at] = draw(st.integers(0, 255))
+            elif choice == 1:
+                del body[at : at + draw(st.integers(1, 40))]
+            else:
+                body[at:at] = body[at : at + draw(st.integers(1, 40))]
+        return bytes(body)
+
+    return mutate()
+
+
+@given(mutations())
+def test_damaged_real_bodies_parse_or_raise_payload_error(body: bytes) -> None:
+    try:
+        message = cs.parse_message(body)
+    except cs.PayloadError:
+        return
+    assert isinstance(message, cs.ConnectMessage)
