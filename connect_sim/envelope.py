@@ -84,8 +84,12 @@ class Recipient:
         # the hundred thousand in benchmarks and what-if runs.
         if type(self) is Recipient:
             raise ConfigurationError("use a recipient type such as Signer or CarbonCopy")
-        check_text(self.name, "recipient name")
-        check_text(self.email, "recipient email")
+        # Plain ASCII text passes here without a call; anything else gets the full check.
+        name, email = self.name, self.email
+        if not (type(name) is str and name.isascii() and name.strip()):
+            check_text(name, "recipient name")
+        if not (type(email) is str and email.isascii() and email.strip()):
+            check_text(email, "recipient email")
         order = self.routing_order
         if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= 999:
             raise ConfigurationError(
@@ -94,7 +98,7 @@ class Recipient:
         rid = self.recipient_id
         if rid is not None and (not isinstance(rid, str) or not rid.strip()):
             raise ConfigurationError(f"recipient_id: expected non-empty text or None, got {rid!r}")
-        if rid is not None:
+        if rid is not None and not rid.isascii():
             check_text(rid, "recipient_id")
 
 

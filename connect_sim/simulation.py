@@ -196,7 +196,8 @@ class Simulation:
                     )
         envelope = Envelope(
             id, derived_guid(self.seed, id), subject, bound, given=given,
-            custom_fields=_custom_fields(id, custom_fields), documents=_documents(id, documents),
+            custom_fields=() if custom_fields is None else _custom_fields(id, custom_fields),
+            documents=() if documents == () else _documents(id, documents),
         )  # fmt: skip
         self._envelopes[id] = envelope
         self._schedule("create", envelope, None, at, None, None)
@@ -428,9 +429,7 @@ class Simulation:
         return state
 
 
-def _custom_fields(envelope: str, fields: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
-    if fields is None:
-        return ()
+def _custom_fields(envelope: str, fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     if not isinstance(fields, Mapping):
         raise ConfigurationError(
             f"envelope {envelope!r}: custom_fields must map names to values, got {fields!r}"

@@ -13,6 +13,7 @@ seed = 11
 
 [[configuration]]
 name = "flaky"
+include_data = ["recipients", "custom_fields", "documents", "folders"]
 listener = { kind = "flaky", failure_rate = 0.3 }
 
 [[configuration]]
@@ -24,6 +25,8 @@ listener = { kind = "outage", windows = [["10m", "2d"]], status = "timeout" }
 
 [[configuration]]
 name = "legacy"
+format = "xml"
+hmac_keys = ["one", "two"]
 envelope_events = ["Sent", "Completed"]
 recipient_events = ["Completed"]
 listener = { kind = "scripted", responses = [500, 500, 200, 503], latency = "3s" }
@@ -37,6 +40,8 @@ def scenario_text() -> str:
 [[envelope]]
 id = "e{n}"
 subject = "Contract {n} ✓ <&>"
+custom_fields = {{ Region = "EMEA-{n}" }}
+documents = [{{ name = "c{n}.pdf", content = "contract {n}" }}]
 recipients = [
   {{ id = "s{n}", type = "signer", name = "Signer {n}", email = "s{n}@example.com" }},
   {{ id = "c{n}", type = "carbon_copy", name = "Copy {n}", email = "c{n}@example.com", routing_order = 2 }},
@@ -60,7 +65,11 @@ def run_in_process(scenario: Path, out: Path, hash_seed: str) -> bytes:
         [sys.executable, "-m", "connect_sim.cli", "run", str(scenario), "--out", str(out)],
         check=True, env=env, capture_output=True, timeout=120,
     )  # fmt: skip
-    return (out / "trace.jsonl").read_bytes() + (out / "summary.json").read_bytes()
+    bodies = sorted((out / "bodies").iterdir())
+    return b"".join(
+        [(out / "trace.jsonl").read_bytes(), (out / "summary.json").read_bytes()]
+        + [path.name.encode() + path.read_bytes() for path in bodies]
+    )
 
 
 def test_two_processes_with_different_hash_seeds_write_the_same_bytes(tmp_path: Path) -> None:
@@ -72,3 +81,5 @@ def test_two_processes_with_different_hash_seeds_write_the_same_bytes(tmp_path: 
     assert first.count(b"\n") > 40
     for outcome in (b'"retry"', b'"failed"', b'"delivered"', b'"duplicate": true'):
         assert outcome in first
+    for part in (b"<DocuSignEnvelopeInformation", b'"envelopeSummary"', b"X-DocuSign-Signature-2"):
+        assert part in first

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeState, RecipientState
 from ..formats import API_VERSION, JSON_RECIPIENT_LISTS
@@ -65,6 +65,23 @@ _ENVELOPE_FLAGS: Final = {
     "signerCanSignOnMobile": "true",
     "burnDefaultTabData": "false",
 }
+# Optional time stamps: JSON key -> the snapshot field it shows (by position: snapshots
+# are tuples).  A time that has not happened is left out, never null.
+_ENVELOPE_TIMES: Final = tuple(
+    (key, EnvelopeState._fields.index(field))
+    for key, field in (
+        ("initialSentDateTime", "sent"), ("sentDateTime", "sent"),
+        ("deliveredDateTime", "delivered"), ("completedDateTime", "completed"),
+        ("declinedDateTime", "declined"), ("voidedDateTime", "voided"),
+    )
+)  # fmt: skip
+_RECIPIENT_TIMES: Final = tuple(
+    (key, RecipientState._fields.index(field))
+    for key, field in (
+        ("sentDateTime", "sent"), ("deliveredDateTime", "delivered"),
+        ("signedDateTime", "signed"), ("declinedDateTime", "declined"),
+    )
+)  # fmt: skip
 # Extra fields of the recipient models that act (REST ``Signer`` and ``InPersonSigner``).
 _SIGNER_FLAGS: Final = {
     "creationReason": "sender",
@@ -123,18 +140,12 @@ class JsonWriter:
         summary = {"status": snapshot.status, **fixed[1]}
         summary["createdDateTime"] = utc(snapshot.created)
         summary["lastModifiedDateTime"] = utc(snapshot.status_changed)
-        if snapshot.sent is not None:
-            summary["initialSentDateTime"] = summary["sentDateTime"] = utc(snapshot.sent)
-        if snapshot.delivered is not None:
-            summary["deliveredDateTime"] = utc(snapshot.delivered)
-        if snapshot.completed is not None:
-            summary["completedDateTime"] = utc(snapshot.completed)
-        if snapshot.declined is not None:
-            summary["declinedDateTime"] = utc(snapshot.declined)
-        if snapshot.voided is not None:
-            summary["voidedDateTime"] = utc(snapshot.voided)
-            if snapshot.voided_reason is not None:
-                summary["voidedReason"] = snapshot.voided_reason
+        for key, field in _ENVELOPE_TIMES:
+            time = cast("int | None", snapshot[field])
+            if time is not None:
+                summary[key] = utc(time)
+        if snapshot.voided_reason is not None:
+            summary["voidedReason"] = snapshot.voided_reason
         summary["statusChangedDateTime"] = utc(snapshot.status_changed)
         summary.update(fixed[2])
         if self._recipients:
@@ -253,16 +264,12 @@ class JsonWriter:
         utc = self._times.utc
         out = {**fixed, "status": state.status}
         out["completedCount"] = "1" if state.status == COMPLETED else "0"
-        if state.sent is not None:
-            out["sentDateTime"] = utc(state.sent)
-        if state.delivered is not None:
-            out["deliveredDateTime"] = utc(state.delivered)
-        if state.signed is not None:
-            out["signedDateTime"] = utc(state.signed)
-        if state.declined is not None:
-            out["declinedDateTime"] = utc(state.declined)
-            if state.declined_reason is not None:
-                out["declinedReason"] = state.declined_reason
+        for key, field in _RECIPIENT_TIMES:
+            time = cast("int | None", state[field])
+            if time is not None:
+                out[key] = utc(time)
+        if state.declined_reason is not None:
+            out["declinedReason"] = state.declined_reason
         if state.status == AUTORESPONDED:
             out["autoRespondedReason"] = BOUNCE_REASON
         return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from ..envelope import EnvelopeState, RecipientState
@@ -67,6 +68,28 @@ def xml_text(value: str, what: str) -> str:
     if _SPECIAL.search(value) is None:
         return value
     return _SPECIAL.sub(lambda match: _ESCAPES[match.group()], value)
+
+
+# Optional time elements, in schema order: XML tag -> the snapshot field (by position).
+_ENVELOPE_TIMES: Final = tuple(
+    (tag, EnvelopeState._fields.index(tag.lower()))
+    for tag in ("Sent", "Delivered", "Completed", "Declined")
+)
+_RECIPIENT_TIMES: Final = tuple(
+    (tag, RecipientState._fields.index(tag.lower()))
+    for tag in ("Sent", "Delivered", "Signed", "Declined")
+)
+
+
+def _times(
+    state: tuple[Any, ...],
+    table: tuple[tuple[str, int], ...],
+    local: Callable[[int], str],
+    indent: str,
+) -> list[str]:
+    """The time elements of a snapshot that has them; absent times are absent elements."""
+    return [f"{indent}<{tag}>{local(state[field])}</{tag}>\n"
+            for tag, field in table if state[field] is not None]  # fmt: skip
 
 
 def _offset_hours(minutes: int) -> str:
@@ -119,14 +142,7 @@ class XmlWriter:
             f"    <Status>{XML_STATUS[snapshot.status]}</Status>\n"
             f"    <Created>{local(snapshot.created)}</Created>\n"
         )
-        for tag, time in (
-            ("Sent", snapshot.sent),
-            ("Delivered", snapshot.delivered),
-            ("Completed", snapshot.completed),
-            ("Declined", snapshot.declined),
-        ):
-            if time is not None:
-                out.append(f"    <{tag}>{local(time)}</{tag}>\n")  # fmt: skip
+        out.extend(_times(snapshot, _ENVELOPE_TIMES, local, "    "))
         out.append(
             "    <ACStatus>Original</ACStatus>\n"
             f"    <ACStatusDate>{local(snapshot.created)}</ACStatusDate>\n"
@@ -197,14 +213,7 @@ class XmlWriter:
             f"        <UserName>{xml_text(recipient.name, f'{where} name')}</UserName>\n",
             f"        <RoutingOrder>{recipient.routing_order}</RoutingOrder>\n",
         ]
-        for tag, time in (
-            ("Sent", state.sent),
-            ("Delivered", state.delivered),
-            ("Signed", state.signed),
-            ("Declined", state.declined),
-        ):
-            if time is not None:
-                parts.append(f"        <{tag}>{local(time)}</{tag}>\n")  # fmt: skip
+        parts.extend(_times(state, _RECIPIENT_TIMES, local, "        "))
         if state.declined_reason is not None:
             reason = xml_text(state.declined_reason, f"{where} decline reason")
             parts.append(f"        <DeclineReason>{reason}</DeclineReason>\n")
