@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import ConnectSimError
+from .errors import ConnectSimError, PayloadError
 from .report import comparison, write_run
 from .scenario import Scenario, load_scenario, parse_scenario
 
@@ -76,7 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(_compare(load_scenario(args.file), args.seed))
         else:
             result = load_scenario(args.file).build(mode=args.mode, seed=args.seed).run()
-            for path in write_run(result, args.out):
+            try:
+                written = write_run(result, args.out)
+            except PayloadError as error:  # a body the format cannot carry: name the file too
+                raise PayloadError(f"{args.file}: {error}") from None
+            for path in written:
                 print(f"wrote {path}")
             count = len(result.simulation.attempts)
             print(f"wrote {count} message bodies to {Path(args.out) / 'bodies'}")

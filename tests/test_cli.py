@@ -133,6 +133,29 @@ def test_a_failing_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not out.exists()
 
 
+def test_text_xml_cannot_carry_fails_the_run_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "bell.toml"
+    scenario.write_text(
+        Path(SEED)
+        .read_text(encoding="utf-8")
+        .replace('subject = "Please sign"', 'subject = "Please \\u0007 sign"')
+        .replace('name = "listener"', 'name = "listener"\nformat = "xml"'),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    assert main(["run", str(scenario), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {scenario}: envelope 'e1': subject: character U+0007 at position 7 cannot be written in "
+        "XML 1.0\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
 def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "connect_sim.cli", "run", str(tmp_path / "none.toml"),
