@@ -307,6 +307,8 @@ def _parse_xml(body: bytes) -> ConnectMessage:
         raise PayloadError(
             f"XML message: not well-formed at line {line} column {column}"
         ) from None
+    except LookupError as error:  # the declaration names an encoding Python does not know
+        raise PayloadError(f"XML message: {error}") from None
     except (ValueError, RecursionError) as error:
         raise PayloadError(f"XML message: cannot be parsed ({type(error).__name__})") from None
     if root.tag != f"{_NS}DocuSignEnvelopeInformation":

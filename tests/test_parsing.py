@@ -91,6 +91,8 @@ def without(path: list[str]) -> bytes:
         (json.dumps({**MINIMAL, "generatedDateTime": "2026-02-30T00:00:00Z"}).encode(), None,
          "not a real date and time"),
         (b"[" * 100_000 + b"]" * 100_000, "application/json", "JSON message"),
+        (b'<?xml version="1.0" encoding="tf-8"?><a/>', "text/xml",
+         "XML message: unknown encoding: tf-8"),
         (b"<html><body/></html>", "text/xml",
          "the root element is 'html' without a namespace, expected DocuSignEnvelopeInformation"),
         (b"<DocuSignEnvelopeInformation " + NS.encode() + b"/>", None,
@@ -177,3 +179,48 @@ def test_damaged_real_bodies_parse_or_raise_payload_error(body: bytes) -> None:
     except cs.PayloadError:
         return
     assert isinstance(message, cs.ConnectMessage)
+
+
+# Every key the parser reads, so that generated documents reach deep into it.
+KEYS = ["event", "retryCount", "configurationId", "generatedDateTime", "data", "envelopeId",
+        "recipientId", "accountId", "envelopeSummary", "status", "emailSubject", "recipients",
+        "signers", "carbonCopies", "name", "email", "routingOrder", "recipientIdGuid",
+        "customFields", "textCustomFields", "value"]  # fmt: skip
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    | st.sampled_from(["2026-01-01T00:00:00.0000000Z", "1", "sent"]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=5), inner, max_size=6),
+    max_leaves=30,
+)  # fmt: skip
+
+
+@given(JSON_VALUES)
+def test_json_of_any_shape_only_ever_raises_payload_error(document: object) -> None:
+    body = json.dumps(document).encode()
+    with contextlib.suppress(cs.PayloadError):
+        cs.parse_message(body, "application/json")
+
+
+@st.composite
+def real_json_with_one_part_replaced(draw: st.DrawFn) -> bytes:
+    """A real body with one value, anywhere in it, replaced by JSON of any shape."""
+    document = json.loads(draw(st.sampled_from(seed_bodies("json"))).body)
+    target = document
+    while True:
+        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
+        if not keys:
+            break
+        key = draw(st.sampled_from(keys))
+        if not isinstance(target[key], dict | list) or draw(st.booleans()):
+            target[key] = draw(JSON_VALUES)
+            break
+        target = target[key]
+    return json.dumps(document).encode()
+
+
+@given(real_json_with_one_part_replaced())
+def test_real_json_with_any_part_replaced_parses_or_raises_payload_error(body: bytes) -> None:
+    with contextlib.suppress(cs.PayloadError):
+        message = cs.parse_message(body, "application/json")
+        assert isinstance(message, cs.ConnectMessage)
