@@ -9,6 +9,10 @@ A session's :meth:`~Session.respond` gets the attempt and returns
 ``(status, latency_ms)``: the HTTP status, or ``None`` for no answer at all,
 and how long the answer takes.  The delivery queue turns that into success
 (2xx within the configuration's timeout) or failure.
+
+:class:`Callable`, :class:`Wsgi` and :class:`Asgi` (from
+:mod:`connect_sim.adapters`) are listeners too: they deliver to real code in
+this process and use its answer.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from .time import duration_ms
 if TYPE_CHECKING:
     from .delivery.records import Attempt
 
-__all__ = ["AlwaysOk", "Flaky", "Listener", "Outage", "Scripted", "Session"]
+__all__ = ["AlwaysOk", "Asgi", "Callable", "Degraded", "Flaky", "Listener", "Outage", "Scripted",
+           "Session", "Wsgi"]  # fmt: skip
 
 #: An answer: HTTP status (``None`` when the listener never answers) and latency in ms.
 Response = tuple[int | None, int]
@@ -221,3 +226,8 @@ class _ScriptedSession:
         self.next = index + 1
         status = self.responses[index] if index < len(self.responses) else self.then
         return (status, self.latency)
+
+
+# The in-process adapters are listeners like the models above; they live in their own
+# module (they run the user's code) and are offered here, where listeners are looked for.
+from .adapters import Asgi, Callable, Degraded, Wsgi  # noqa: E402

@@ -57,7 +57,8 @@ def verify_hmac(body: bytes, headers: Mapping[str, str], keys: Iterable[str | by
 
     Use it in a listener before trusting a message.  ``body`` must be the raw
     request body, byte for byte; ``headers`` may use any letter case (WSGI
-    and ASGI servers lower-case them).  Every signature is compared with every
+    and ASGI servers lower-case them), and may be any mapping-like object with
+    ``items()``, such as Flask's ``request.headers``.  Every signature is compared with every
     key in constant time, without stopping at the first match, so timing says
     nothing about which key or how much of a signature matched.  A message
     without signatures, or whose ``X-Authorization-Digest`` names another
@@ -72,7 +73,9 @@ def verify_hmac(body: bytes, headers: Mapping[str, str], keys: Iterable[str | by
     """
     if not isinstance(body, bytes | bytearray | memoryview):
         raise PayloadError(f"verify_hmac: the body must be bytes, got a {type(body).__name__}")
-    if not isinstance(headers, Mapping):
+    # Any object with items() will do: frameworks' header classes (Werkzeug's, Starlette's)
+    # are not all registered as Mappings.
+    if not callable(getattr(headers, "items", None)):
         raise PayloadError(
             f"verify_hmac: headers must be a mapping, got a {type(headers).__name__}"
         )

@@ -124,11 +124,13 @@ class Attempt:
         status: the HTTP status, or ``None`` when the listener did not answer in time.
         outcome: ``delivered``, ``retry``, ``failed`` or ``discarded``.
         duplicate: True for an accidental duplicate (an Aggregate anomaly).
+        error: what went wrong in an in-process listener's code (a traceback),
+            or ``None``.
         body: the exact bytes Connect would post (rendered on first use).
         headers: the request headers that go with the body (likewise).
     """
 
-    __slots__ = ("_body", "_headers", "_renderer", "configuration", "duplicate", "end",
+    __slots__ = ("_body", "_headers", "_renderer", "configuration", "duplicate", "end", "error",
                  "generated", "message", "number", "outcome", "snapshot", "status",
                  "time")  # fmt: skip
 
@@ -153,6 +155,7 @@ class Attempt:
         self.end = time
         self.status: int | None = None
         self.outcome = ""
+        self.error: str | None = None
         self._renderer = renderer
         self._body: bytes | None = None
         self._headers: dict[str, str] | None = None
