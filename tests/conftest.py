@@ -12,3 +12,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# pytest's own fixture for running pytest on generated test files (the plugin's tests).
+pytest_plugins = ["pytester"]

@@ -1,0 +1,134 @@
+"""Scenarios as plain data: what the strategies generate and a failing example prints.
+
+A :class:`ScenarioPlan` is envelopes, a timeline of :class:`Step` and
+configurations, each with a listener *behaviour* (when it is down, flaky or
+slow).  It builds a fresh :class:`~connect_sim.Simulation` as often as asked,
+under either delivery algorithm, with the behaviours in front of the
+listener under test (see :class:`~connect_sim.listeners.Degraded`).
+
+Every class here is frozen and its repr is Python that rebuilds it, given::
+
+    import datetime
+    from connect_sim import *
+    from connect_sim.listeners import *
+    from connect_sim.testing import *
+
+so the example Hypothesis prints for a failing test is a script to paste.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+import attrs
+
+from ..configuration import Configuration
+from ..envelope import Recipient
+from ..listeners import AlwaysOk, Degraded, Listener
+from ..simulation import Simulation
+
+__all__ = ["ConfigurationPlan", "EnvelopePlan", "ScenarioPlan", "Step"]
+
+
+def _recipients(value: Iterable[Recipient]) -> tuple[Recipient, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class EnvelopePlan:
+    """An envelope to create: its id, subject, recipients and creation time."""
+
+    id: str
+    recipients: tuple[Recipient, ...] = attrs.field(converter=_recipients)
+    subject: str = "Please sign"
+    created: timedelta = timedelta(0)
+
+
+@attrs.frozen
+class Step:
+    """One action of a timeline: ``at`` (from the start), ``action`` on ``envelope``.
+
+    ``action`` is a name :meth:`Simulation.act` takes (``send``, ``view``,
+    ``sign``, ``decline``, ``void``, ...); ``recipient`` is a recipient id.
+    """
+
+    at: timedelta
+    action: str
+    envelope: str
+    recipient: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class ConfigurationPlan:
+    """A configuration, the behaviour of the listener it delivers to, and its scope.
+
+    ``behaviour`` is a listener model (:class:`~connect_sim.listeners.Outage`,
+    :class:`~connect_sim.listeners.Flaky`, ...).  ``envelope`` makes the
+    configuration envelope-level.
+    """
+
+    configuration: Configuration
+    behaviour: Listener = attrs.field(factory=AlwaysOk)
+    envelope: str | None = None
+
+
+def _envelopes(value: Iterable[EnvelopePlan]) -> tuple[EnvelopePlan, ...]:
+    return tuple(value)
+
+
+def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
+    return tuple(value)
+
+
+def _configurations(value: Iterable[ConfigurationPlan]) -> tuple[ConfigurationPlan, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class ScenarioPlan:
+    """A whole scenario: envelopes, their timeline, configurations, a seed."""
+
+    envelopes: tuple[EnvelopePlan, ...] = attrs.field(converter=_envelopes)
+    timeline: tuple[Step, ...] = attrs.field(converter=_steps)
+    configurations: tuple[ConfigurationPlan, ...] = attrs.field(converter=_configurations)
+    seed: int = 0
+
+    def build(
+        self,
+        mode: str = "sim",
+        listener: Listener | None = None,
+        hmac_keys: Sequence[str] = (),
+    ) -> Simulation:
+        """A fresh simulation of the plan under ``mode``, not yet run.
+
+        With ``listener`` (your listener, for example
+        ``Callable(my_handler)``), every configuration delivers to it through
+        its behaviour: an attempt that the behaviour fails never reaches your
+        code.  Without, the behaviours answer by themselves.  ``mode`` forces
+        every configuration to one algorithm.  ``hmac_keys`` sign every
+        configuration's messages (your listener's test keys: plans never hold
+        keys, so that they print whole).
+        """
+        sim = Simulation(mode=mode, seed=self.seed)
+        made = {}
+        for envelope in self.envelopes:
+            made[envelope.id] = sim.create_envelope(
+                envelope.subject, list(envelope.recipients), id=envelope.id, at=envelope.created
+            )
+        for plan in self.configurations:
+            configuration = attrs.evolve(plan.configuration, mode=None)
+            if hmac_keys:
+                configuration = attrs.evolve(configuration, hmac_keys=list(hmac_keys))
+            target = plan.behaviour if listener is None else Degraded(listener, plan.behaviour)
+            scope = None if plan.envelope is None else made[plan.envelope]
+            sim.add_configuration(configuration, listener=target, envelope=scope)
+        for step in self.timeline:
+            sim.act(step.action, made[step.envelope], step.recipient, at=step.at,
+                    reason=step.reason)  # fmt: skip
+        return sim
+
+    def envelope_ids(self) -> Sequence[str]:
+        """The scenario's envelope ids, in creation order."""
+        return [plan.id for plan in self.envelopes]

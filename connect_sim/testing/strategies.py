@@ -1,0 +1,208 @@
+"""Hypothesis strategies for scenarios that are valid by construction.
+
+Every strategy shrinks towards small, readable cases: one recipient, few
+steps, short delays, listeners that only fail a little.  Timelines are valid
+by construction: each candidate action is tried on the lifecycle model
+(:func:`connect_sim.lifecycle.apply`) and kept only if the envelope's state
+allows it, so a generated scenario never stops on an
+:class:`~connect_sim.InvalidAction`.  Generated objects print as Python that
+rebuilds them (see :mod:`connect_sim.testing.plans`).
+
+>>> from hypothesis import given
+>>> @given(scenarios())
+... def test_my_listener(plan):
+...     plan.build("aggregate", listener=Callable(my_handler)).run()
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from hypothesis import strategies as st
+
+from ..configuration import Configuration
+from ..envelope import (
+    Agent,
+    CarbonCopy,
+    CertifiedDelivery,
+    InPersonSigner,
+    Recipient,
+    Signer,
+    initial_state,
+)
+from ..envelope import Envelope as _Envelope
+from ..errors import InvalidAction
+from ..events import DEFAULT_EVENTS
+from ..lifecycle import apply
+from ..listeners import AlwaysOk, Flaky, Listener, Outage, Scripted
+from .plans import ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
+
+__all__ = [
+    "configurations",
+    "envelopes",
+    "listener_behaviours",
+    "recipients",
+    "scenarios",
+    "timelines",
+]
+
+# Signers first: a failing example shrinks towards the plainest recipient.
+_KINDS: Final = (Signer, CarbonCopy, Signer, CertifiedDelivery, Agent, InPersonSigner)
+_NAMES: Final = {Signer: "Sue Signer", CarbonCopy: "Charlie Copy",
+                  CertifiedDelivery: "Dee Delivery", Agent: "Ann Agent",
+                  InPersonSigner: "Ian Inperson"}  # fmt: skip
+# Delays between steps, shortest first so that shrinking makes them short: at once, within
+# Aggregate's window, just past it, human pace, and across Connect's daily retries.
+_DELAYS: Final = tuple(
+    timedelta(seconds=s) for s in (0, 1, 20, 59, 60, 120, 600, 3_600, 86_400, 90_000, 3 * 86_400)
+)
+_STEPS: Final = ("sign", "view", "decline", "void", "bounce", "resend", "resend_recipient",
+                 "fail_authentication", "correct")  # fmt: skip
+_ENVELOPE_STEPS: Final = frozenset({"void", "resend", "correct"})
+
+
+@st.composite
+def recipients(draw: st.DrawFn, max_size: int = 4) -> tuple[Recipient, ...]:
+    """One to ``max_size`` recipients of mixed types, routing orders 1 to 3, ids ``"1"``, ..."""
+    count = draw(st.integers(1, max_size))
+    out: list[Recipient] = []
+    for number in range(1, count + 1):
+        kind = draw(st.sampled_from(_KINDS))
+        order = draw(st.integers(1, 3))
+        name = _NAMES[kind]
+        if any(person.name == name for person in out):
+            name = f"{name} {number}"
+        email = name.lower().replace(" ", ".") + "@example.com"
+        out.append(kind(name=name, email=email, routing_order=order, recipient_id=str(number)))
+    return tuple(out)
+
+
+@st.composite
+def envelopes(draw: st.DrawFn, id: str = "e1", max_recipients: int = 4) -> EnvelopePlan:
+    """An envelope to create, with recipients and a creation time in the first hour."""
+    created = draw(st.sampled_from(_DELAYS[:8]))
+    people: tuple[Recipient, ...] = draw(recipients(max_recipients))
+    return EnvelopePlan(id=id, recipients=people, created=created)
+
+
+@st.composite
+def timelines(draw: st.DrawFn, envelope: EnvelopePlan, max_steps: int = 8) -> tuple[Step, ...]:
+    """A send, then up to ``max_steps`` actions the lifecycle allows, at realistic delays."""
+    model = _Envelope(envelope.id, "guid", envelope.subject, tuple(envelope.recipients))
+    ms = timedelta(milliseconds=1)
+    time = envelope.created + draw(st.sampled_from(_DELAYS[:7]))
+    state = apply(initial_state(model, envelope.created // ms), "send", time // ms)[-1][2]
+    steps = [Step(at=time, action="send", envelope=envelope.id)]
+    for _ in range(draw(st.integers(0, max_steps))):
+        time += draw(st.sampled_from(_DELAYS))
+        action = draw(st.sampled_from(_STEPS))
+        index = None
+        if action not in _ENVELOPE_STEPS:
+            index = draw(st.integers(0, len(envelope.recipients) - 1))
+        try:
+            emitted = apply(state, action, time // ms, index)
+        except InvalidAction:
+            continue  # not allowed now: drawn, but not part of the timeline
+        state = emitted[-1][2]
+        who = None if index is None else envelope.recipients[index].recipient_id
+        steps.append(Step(at=time, action=action, envelope=envelope.id, recipient=who))
+    return tuple(steps)
+
+
+_STATUSES: Final = st.sampled_from([503, 500, None, 404])
+_LATENCIES: Final = st.sampled_from([timedelta(0), timedelta(seconds=2), timedelta(seconds=30)])
+
+
+def listener_behaviours(recovering: bool = True) -> st.SearchStrategy[Listener]:
+    """Listener behaviours: always up, outages, scripted failures, flaky, with latencies.
+
+    With ``recovering`` (the default) every behaviour ends up answering 2xx,
+    so that Connect's retries eventually deliver everything; without, a
+    behaviour may fail for good (a flaky listener, or one slower than the
+    100 s timeout), and messages may end in the failure log.
+    """
+    windows = st.lists(
+        st.tuples(st.sampled_from(_DELAYS[:9]), st.sampled_from(_DELAYS[3:10])).map(
+            lambda w: (w[0], w[0] + w[1])
+        ),
+        min_size=1,
+        max_size=2,
+    )
+    behaviours = st.one_of(
+        st.builds(AlwaysOk, latency=_LATENCIES),
+        st.builds(Outage, windows=windows, status=_STATUSES, latency=_LATENCIES),
+        st.builds(Scripted, responses=st.lists(_STATUSES, min_size=1, max_size=6),
+                  latency=_LATENCIES),
+    )  # fmt: skip
+    if recovering:
+        return behaviours
+    return st.one_of(
+        behaviours,
+        st.builds(Flaky, failure_rate=st.sampled_from([0.1, 0.5, 1.0]), seed=st.integers(0, 9)),
+        st.just(AlwaysOk(latency=timedelta(seconds=150))),
+    )
+
+
+@st.composite
+def configurations(
+    draw: st.DrawFn, name: str = "listener", anomalies: bool = False, all_events: bool = False
+) -> Configuration:
+    """A configuration: its events, format, acknowledgement and (optionally) anomalies.
+
+    No HMAC keys: a generated object prints as Python, and keys never print.
+    Give your test key to :meth:`ScenarioPlan.build` instead.
+
+    With ``all_events`` it subscribes to every envelope and recipient status
+    (what a listener that tracks statuses needs); otherwise it may take a
+    subset.  ``anomalies`` turns on Aggregate's duplicates and drops.
+    """
+    events = None
+    if not all_events and draw(st.booleans()):
+        events = draw(st.lists(st.sampled_from(DEFAULT_EVENTS), min_size=1, max_size=5,
+                               unique=True))  # fmt: skip
+    duplicates = draw(st.sampled_from([0.0, 0.5])) if anomalies else 0.0
+    drops = draw(st.sampled_from([0.0, 0.2])) if anomalies else 0.0
+    return Configuration(
+        name=name,
+        events=events,
+        format=draw(st.sampled_from(["json", "xml"])),
+        include_data=draw(st.sampled_from([(), ("recipients",), ("recipients", "custom_fields")])),
+        require_acknowledgement=True if all_events else draw(st.booleans()),
+        duplicate_rate=duplicates,
+        drop_rate=drops,
+    )
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn,
+    max_envelopes: int = 4,
+    max_configurations: int = 2,
+    recovering: bool = True,
+    anomalies: bool = False,
+    all_events: bool = True,
+) -> ScenarioPlan:
+    """A whole scenario: envelopes with valid timelines and configurations with behaviours.
+
+    The second configuration, if any, may be envelope-level (for the first
+    envelope), so that two queues feed one listener.  Build it with
+    :meth:`ScenarioPlan.build` under either delivery algorithm.
+    """
+    plans = []
+    steps: list[Step] = []
+    for number in range(1, draw(st.integers(1, max_envelopes)) + 1):
+        envelope = draw(envelopes(id=f"e{number}"))
+        plans.append(envelope)
+        steps.extend(draw(timelines(envelope)))
+    steps.sort(key=lambda step: step.at)  # stable: each envelope's own order is kept
+    configured = []
+    for number in range(1, draw(st.integers(1, max_configurations)) + 1):
+        configuration = draw(configurations(f"c{number}", anomalies, all_events))
+        scope = None
+        if number == 2 and draw(st.booleans()):
+            scope = plans[0].id
+        behaviour = draw(listener_behaviours(recovering))
+        configured.append(ConfigurationPlan(configuration, behaviour, scope))
+    return ScenarioPlan(envelopes=plans, timeline=steps, configurations=configured,
+                        seed=draw(st.integers(0, 3)))  # fmt: skip
