@@ -1,0 +1,82 @@
+"""The Flask listener's own tests: connect-sim's fixture, strategies and state machine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from listener_app import create_app
+
+import connect_sim as cs
+from connect_sim.listeners import Listener, Wsgi
+from connect_sim.testing import (
+    ListenerStateMachine,
+    ScenarioPlan,
+    assert_converged,
+    assert_nothing_lost,
+    drain,
+)
+from connect_sim.testing.strategies import scenarios
+
+KEYS = ["test-connect-key"]
+
+
+def status_in(app, envelope_id):  # what the app says, through its own HTTP API
+    return app.test_client().get(f"/envelopes/{envelope_id}").get_json()["status"]
+
+
+@pytest.mark.both_delivery_modes
+def test_sue_and_charlie(connect_sim):
+    app = create_app(KEYS)
+    connect_sim.add_configuration(
+        cs.Configuration(name="listener", hmac_keys=KEYS), listener=Wsgi(app)
+    )
+    sue = cs.Signer("Sue Signer", "sue@example.com", routing_order=1)
+    charlie = cs.CarbonCopy("Charlie Copy", "charlie@example.com", routing_order=2)
+    envelope = connect_sim.create_envelope("Please sign", [sue, charlie])
+    connect_sim.send(envelope)
+    connect_sim.sign(envelope, sue, at=timedelta(minutes=2))
+    result = connect_sim.run()
+    assert_nothing_lost(result)
+    assert status_in(app, envelope.envelope_id) == "completed"
+
+
+def test_unsigned_messages_are_refused(connect_sim):
+    app = create_app(KEYS)
+    connect_sim.add_configuration(cs.Configuration(name="listener"), listener=Wsgi(app))
+    connect_sim.send(connect_sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")]))
+    result = connect_sim.run()
+    assert {attempt.status for attempt in result.attempts} == {401}
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=scenarios(max_configurations=2, anomalies=True))
+def test_converges_on_any_scenario(mode: str, plan: ScenarioPlan) -> None:
+    app = create_app(KEYS)
+    result = drain(plan.build(mode, listener=Wsgi(app), hmac_keys=KEYS))
+    try:
+        assert_nothing_lost(result)
+    except AssertionError:
+        return  # a dropped message: no listener can know what it never got
+    assert_converged(result, lambda envelope_id: status_in(app, envelope_id))
+
+
+class FlaskListenerMachine(ListenerStateMachine):
+    mode: ClassVar[str] = "aggregate"
+    configuration: ClassVar[cs.Configuration] = cs.Configuration(
+        name="listener", format="xml", hmac_keys=KEYS, max_retries=1000
+    )
+
+    def listener(self) -> Listener:
+        self.app = create_app(KEYS)
+        return Wsgi(self.app)
+
+    def status_of(self, envelope_id: str) -> str | None:
+        return status_in(self.app, envelope_id)
+
+
+FlaskListenerMachine.TestCase.settings = settings(max_examples=30, deadline=None)
+TestFlaskListenerMachine = FlaskListenerMachine.TestCase
