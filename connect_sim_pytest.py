@@ -80,6 +80,7 @@ def pytest_runtest_makereport(
 
 def trace_table(simulation: Simulation) -> str:
     """The delivery trace of a simulation as a table, one attempt a row."""
+    from connect_sim.report import text_table
     from connect_sim.time import format_duration
 
     attempts = simulation.attempts
@@ -92,14 +93,14 @@ def trace_table(simulation: Simulation) -> str:
         rows.append([format_duration(attempt.time), attempt.configuration,
                      str(attempt.sequence), attempt.event, attempt.envelope.id,
                      str(attempt.number), status, attempt.outcome or "in flight"])  # fmt: skip
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [text_table(headers, rows)]
     if len(attempts) > MAX_TRACE_ROWS:
         lines.append(f"... and {len(attempts) - MAX_TRACE_ROWS} more attempts")
-    errors = [a for a in attempts if a.error]
-    if errors:
+    failed = next((a for a in attempts if a.error), None)
+    if failed is not None:
         lines.append("")
-        lines.append(f"The listener's code failed on attempt #{errors[0].sequence}:")
-        lines.append(errors[0].error or "")
+        lines.append(
+            f"The listener's code failed on attempt {failed.number} of #{failed.sequence}:"
+        )
+        lines.append(failed.error or "")
     return "\n".join(lines)

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable as CallableType
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -125,31 +125,34 @@ def _header_key(name: str) -> str:
 
 
 @attrs.frozen
-class Wsgi:
-    """Posts every attempt to a WSGI application, in process; its status decides.
-
-    The request is ``POST path`` over ``https`` to host ``listener.example``,
-    with the attempt's body and headers (PEP 3333 environ, ``wsgi.input``
-    holding the body).  The response body is read and closed, as a server
-    would.  A Flask or Django application works unchanged.
-    """
+class _Application:
+    """An application served in process: the app, the path it is posted to, a latency."""
 
     app: Any = attrs.field(converter=_callable)
     path: str = attrs.field(default="/connect", converter=_path)
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
+    _opens: ClassVar[type[_AppSession]]
+
     def session(self, rng: random.Random) -> Session:
         """A fresh session for one run (the application itself is shared)."""
-        return _WsgiSession(self.app, self.path, duration_ms(self.latency, "latency"))
+        return self._opens(self.app, self.path, duration_ms(self.latency, "latency"))
 
 
-class _WsgiSession:
+class _AppSession:
     __slots__ = ("app", "latency", "path")
 
     def __init__(self, app: Any, path: str, latency: int) -> None:
         self.app = app
         self.path = path
         self.latency = latency
+
+    def respond(self, attempt: Attempt) -> Response:
+        raise NotImplementedError
+
+
+class _WsgiSession(_AppSession):
+    __slots__ = ()
 
     def environ(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         environ: dict[str, Any] = {
@@ -209,35 +212,8 @@ class _WsgiSession:
         )
 
 
-@attrs.frozen
-class Asgi:
-    """Posts every attempt to an ASGI application, in process; its status decides.
-
-    The application gets an ``http`` scope (ASGI 3, ``POST path`` over
-    ``https``, lower-case header names), one ``http.request`` message with the
-    whole body, then ``http.disconnect``.  Each attempt runs to completion on
-    an event loop of its own (``asyncio.run``), so call it from synchronous
-    code.  A Starlette or FastAPI application
-    works unchanged; lifespan events are not sent (start what the app needs
-    yourself, as with Starlette's test client used without ``with``).
-    """
-
-    app: Any = attrs.field(converter=_callable)
-    path: str = attrs.field(default="/connect", converter=_path)
-    latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
-
-    def session(self, rng: random.Random) -> Session:
-        """A fresh session for one run (the application itself is shared)."""
-        return _AsgiSession(self.app, self.path, duration_ms(self.latency, "latency"))
-
-
-class _AsgiSession:
-    __slots__ = ("app", "latency", "path")
-
-    def __init__(self, app: Any, path: str, latency: int) -> None:
-        self.app = app
-        self.path = path
-        self.latency = latency
+class _AsgiSession(_AppSession):
+    __slots__ = ()
 
     def scope(self, headers: Mapping[str, str]) -> dict[str, Any]:
         return {
@@ -283,6 +259,35 @@ class _AsgiSession:
             attempt.error = "the ASGI application sent no http.response.start"
             return (500, self.latency)
         return _status_of(statuses[0], attempt, self.latency, "the ASGI application")
+
+
+@attrs.frozen
+class Wsgi(_Application):
+    """Posts every attempt to a WSGI application, in process; its status decides.
+
+    The request is ``POST path`` over ``https`` to host ``listener.example``,
+    with the attempt's body and headers (PEP 3333 environ, ``wsgi.input``
+    holding the body).  The response body is read and closed, as a server
+    would.  A Flask or Django application works unchanged.
+    """
+
+    _opens = _WsgiSession
+
+
+@attrs.frozen
+class Asgi(_Application):
+    """Posts every attempt to an ASGI application, in process; its status decides.
+
+    The application gets an ``http`` scope (ASGI 3, ``POST path`` over
+    ``https``, lower-case header names), one ``http.request`` message with the
+    whole body, then ``http.disconnect``.  Each attempt runs to completion on
+    an event loop of its own (``asyncio.run``), so call it from synchronous
+    code.  A Starlette or FastAPI application works unchanged; lifespan
+    events are not sent (start what the app needs yourself, as with
+    Starlette's test client used without ``with``).
+    """
+
+    _opens = _AsgiSession
 
 
 @attrs.frozen

@@ -20,7 +20,15 @@ from .formats import JSON_CONTENT_TYPE
 from .result import Result
 from .time import format_duration, format_instant
 
-__all__ = ["body_path", "comparison", "shown_headers", "summary", "trace_records", "write_run"]
+__all__ = [
+    "body_path",
+    "comparison",
+    "shown_headers",
+    "summary",
+    "text_table",
+    "trace_records",
+    "write_run",
+]
 
 
 def body_path(number: int, attempt: Attempt) -> str:
@@ -135,7 +143,8 @@ def write_run(result: Result, out: str | Path) -> list[Path]:
 # -- the comparison table --------------------------------------------------------
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain fixed-width table: a header line, a rule, a line per row."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
@@ -211,7 +220,7 @@ def comparison(sim: Result, aggregate: Result) -> str:
             f"(SIM), {len(aggregate.received(name))} under Aggregate Messages"
         )
         blocks.append(title)
-        blocks.append(_table(["#", "time", "event", *headers, "SIM", "Aggregate"], rows))
+        blocks.append(text_table(["#", "time", "event", *headers, "SIM", "Aggregate"], rows))
         blocks.append("")
         blocks.append(f"What the listener receives under Aggregate ({name!r}):")
         agg_rows = []
@@ -222,7 +231,7 @@ def comparison(sim: Result, aggregate: Result) -> str:
                  _label(message), *cells(attempt.snapshot), str(len(message.events))]
             )  # fmt: skip
         if agg_rows:
-            blocks.append(_table(["as #", "sent at", "event", *headers, "events"], agg_rows))
+            blocks.append(text_table(["as #", "sent at", "event", *headers, "events"], agg_rows))
         else:
             blocks.append("(nothing)")
         blocks.append("")

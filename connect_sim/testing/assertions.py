@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..delivery.records import SENT_OK, Message
+from ..report import text_table
 from ..time import format_duration
 
 if TYPE_CHECKING:
@@ -26,16 +27,11 @@ View = Mapping[str, str | None] | Callable[[str], str | None]
 
 
 def message_table(rows: list[list[str]], headers: list[str]) -> str:
-    """A small fixed-width table (what the failure messages show)."""
-    shown = rows[:MAX_ROWS]
-    widths = [max(len(h), *(len(r[i]) for r in shown)) for i, h in enumerate(headers)]
-    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    for row in shown:
-        lines.append(
-            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
-    if len(rows) > len(shown):
-        lines.append(f"  ... and {len(rows) - len(shown)} more")
+    """The rows as a small table, indented, at most ``MAX_ROWS`` of them (the rest counted)."""
+    table = text_table(headers, rows[:MAX_ROWS])
+    lines = ["  " + line for line in table.splitlines()]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"  ... and {len(rows) - MAX_ROWS} more")
     return "\n".join(lines)
 
 
