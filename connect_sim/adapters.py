@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from .errors import ConfigurationError
+from .listeners import _latency  # listeners is always loaded first (it imports this module)
 from .time import duration_ms
 
 if TYPE_CHECKING:
@@ -44,10 +45,6 @@ __all__ = ["Asgi", "Callable", "Degraded", "Wsgi"]
 
 #: A function a :class:`Callable` listener calls: body and headers in, HTTP status out.
 Handler = CallableType[[bytes, Mapping[str, str]], int]
-
-
-def _latency(value: timedelta | str) -> timedelta:
-    return timedelta(milliseconds=duration_ms(value, "latency"))
 
 
 def _path(value: object) -> str:

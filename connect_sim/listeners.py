@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 
 from .errors import ConfigurationError
-from .time import duration_ms
+from .time import duration, duration_ms
 
 if TYPE_CHECKING:
     from .delivery.records import Attempt
@@ -60,7 +60,7 @@ def _status(value: object) -> int | None:
 
 
 def _latency(value: timedelta | str) -> timedelta:
-    return timedelta(milliseconds=duration_ms(value, "latency"))
+    return duration(value, "latency")
 
 
 def _windows(value: object) -> tuple[tuple[timedelta, timedelta], ...]:

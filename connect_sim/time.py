@@ -20,6 +20,7 @@ __all__ = [
     "MS_PER_HOUR",
     "MS_PER_MINUTE",
     "MS_PER_SECOND",
+    "duration",
     "duration_ms",
     "format_duration",
     "format_instant",
@@ -139,3 +140,12 @@ def format_instant(start: datetime, ms: int) -> str:
     """
     moment = start + timedelta(milliseconds=ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def duration(value: timedelta | str, what: str) -> timedelta:
+    """``value`` as a whole-millisecond ``timedelta`` (an attrs converter for durations).
+
+    >>> duration("2s", "latency")
+    datetime.timedelta(seconds=2)
+    """
+    return timedelta(milliseconds=duration_ms(value, what))

@@ -102,9 +102,11 @@ class XmlWriter:
     """Renders the legacy XML bodies of one configuration's attempts."""
 
     def __init__(self, configuration: Configuration, account: Account, times: Timestamps) -> None:
-        self._account = account
         self._times = times
         self._documents = "documents" in configuration.include_data
+        # The sender's texts are the same in every body: escaped (and checked) once.
+        self._sender = xml_text(account.user_name, "account user_name")
+        self._sender_email = xml_text(account.email, "account email")
         minutes = int(account.utc_offset.total_seconds()) // 60
         self._close = (
             f"  <TimeZone>{xml_text(account.time_zone, 'account time_zone')}</TimeZone>\n"
@@ -120,7 +122,6 @@ class XmlWriter:
         envelope = snapshot.envelope
         local = self._times.local
         where = f"envelope {envelope.id!r}"
-        account = self._account
         out = [_OPEN, "  <EnvelopeStatus>\n", "    <RecipientStatuses>\n"]
         people = self._people.get(envelope.id)
         if people is None:
@@ -137,8 +138,8 @@ class XmlWriter:
             f"    <TimeGenerated>{generated}</TimeGenerated>\n"
             f"    <EnvelopeID>{envelope.envelope_id}</EnvelopeID>\n"
             f"    <Subject>{xml_text(envelope.subject, f'{where}: subject')}</Subject>\n"
-            f"    <UserName>{xml_text(account.user_name, 'account user_name')}</UserName>\n"
-            f"    <Email>{xml_text(account.email, 'account email')}</Email>\n"
+            f"    <UserName>{self._sender}</UserName>\n"
+            f"    <Email>{self._sender_email}</Email>\n"
             f"    <Status>{XML_STATUS[snapshot.status]}</Status>\n"
             f"    <Created>{local(snapshot.created)}</Created>\n"
         )
@@ -146,8 +147,8 @@ class XmlWriter:
         out.append(
             "    <ACStatus>Original</ACStatus>\n"
             f"    <ACStatusDate>{local(snapshot.created)}</ACStatusDate>\n"
-            f"    <ACHolder>{xml_text(account.user_name, 'account user_name')}</ACHolder>\n"
-            f"    <ACHolderEmail>{xml_text(account.email, 'account email')}</ACHolderEmail>\n"
+            f"    <ACHolder>{self._sender}</ACHolder>\n"
+            f"    <ACHolderEmail>{self._sender_email}</ACHolderEmail>\n"
             "    <ACHolderLocation>DocuSign</ACHolderLocation>\n"
             "    <SigningLocation>Online</SigningLocation>\n"
             "    <EnvelopePDFHash />\n"
