@@ -108,6 +108,20 @@ def _list_of_tables(place: _Place, data: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _entries(
+    place: _Place, where: str, table: dict[str, Any], key: str, noun: str, allowed: set[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The tables in ``table[key]``, each with its place (``envelope 'e1' recipient 2``)."""
+    items = table.get(key, [])
+    if not isinstance(items, list):
+        raise place.error(where, f"{key} must be a list of tables")
+    entries = []
+    for number, item in enumerate(items, start=1):
+        spot = f"{where} {noun} {number}"
+        entries.append((spot, _table(place, spot, item, allowed)))
+    return entries
+
+
 def _text(
     place: _Place, where: str, table: dict[str, Any], key: str, required: bool = True
 ) -> Any:
@@ -205,13 +219,8 @@ class Scenario:
         if not isinstance(subject, str):
             raise place.error(where, f"subject must be text, got {subject!r}")
         created = _when(place, f"{where} created", table.get("created", "0"), self.start)
-        people = table.get("recipients", [])
-        if not isinstance(people, list):
-            raise place.error(where, "recipients must be a list of tables")
         recipients = []
-        for position, person in enumerate(people, start=1):
-            spot = f"{where} recipient {position}"
-            entry = _table(place, spot, person, _RECIPIENT)
+        for spot, entry in _entries(place, where, table, "recipients", "recipient", _RECIPIENT):
             kind = _text(place, spot, entry, "type")
             if kind not in RECIPIENT_TYPES:
                 raise place.error(
@@ -231,13 +240,8 @@ class Scenario:
         fields = table.get("custom_fields", {})
         if not isinstance(fields, dict):
             raise place.error(where, 'custom_fields must be a table, such as { Region = "EMEA" }')
-        raw_documents = table.get("documents", [])
-        if not isinstance(raw_documents, list):
-            raise place.error(where, "documents must be a list of tables")
         documents = []
-        for position, raw_document in enumerate(raw_documents, start=1):
-            spot = f"{where} document {position}"
-            entry = _table(place, spot, raw_document, _DOCUMENT)
+        for spot, entry in _entries(place, where, table, "documents", "document", _DOCUMENT):
             try:
                 documents.append(
                     Document(

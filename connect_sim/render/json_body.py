@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeState, RecipientState
@@ -140,10 +141,7 @@ class JsonWriter:
         summary = {"status": snapshot.status, **fixed[1]}
         summary["createdDateTime"] = utc(snapshot.created)
         summary["lastModifiedDateTime"] = utc(snapshot.status_changed)
-        for key, field in _ENVELOPE_TIMES:
-            time = cast("int | None", snapshot[field])
-            if time is not None:
-                summary[key] = utc(time)
+        _add_times(summary, snapshot, _ENVELOPE_TIMES, utc)
         if snapshot.voided_reason is not None:
             summary["voidedReason"] = snapshot.voided_reason
         summary["statusChangedDateTime"] = utc(snapshot.status_changed)
@@ -261,13 +259,9 @@ class JsonWriter:
         return people
 
     def _recipient(self, fixed: dict[str, Any], state: RecipientState) -> dict[str, Any]:
-        utc = self._times.utc
         out = {**fixed, "status": state.status}
         out["completedCount"] = "1" if state.status == COMPLETED else "0"
-        for key, field in _RECIPIENT_TIMES:
-            time = cast("int | None", state[field])
-            if time is not None:
-                out[key] = utc(time)
+        _add_times(out, state, _RECIPIENT_TIMES, self._times.utc)
         if state.declined_reason is not None:
             out["declinedReason"] = state.declined_reason
         if state.status == AUTORESPONDED:
@@ -286,6 +280,19 @@ class JsonWriter:
             "folderId": folder_id,
             "uri": f"/folders/{folder_id}",
         }
+
+
+def _add_times(
+    out: dict[str, Any],
+    state: tuple[Any, ...],
+    table: tuple[tuple[str, int], ...],
+    utc: Callable[[int], str],
+) -> None:
+    """Add the times of a snapshot that has them; a time not yet reached stays absent."""
+    for key, field in table:
+        time = cast("int | None", state[field])
+        if time is not None:
+            out[key] = utc(time)
 
 
 def _routing_order(snapshot: EnvelopeState) -> int:
