@@ -300,8 +300,17 @@ class Degraded:
     outages in front of your real code.
     """
 
-    listener: Any
-    behaviour: Any
+    listener: Any = attrs.field()
+    behaviour: Any = attrs.field()
+
+    @listener.validator
+    @behaviour.validator
+    def _check(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not callable(getattr(value, "session", None)):
+            raise ConfigurationError(
+                f"Degraded {attribute.name}: expected a listener such as Callable(fn) or "
+                f"Outage(...), got {value!r}"
+            )
 
     def session(self, rng: random.Random) -> Session:
         """A fresh session of each, for one run."""

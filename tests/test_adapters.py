@@ -166,3 +166,5 @@ def test_adapters_refuse_nonsense_with_the_library_error() -> None:
         CallableListener(42)  # type: ignore[arg-type]
     with pytest.raises(cs.ConfigurationError, match="path: expected a path starting with '/'"):
         Wsgi(make_wsgi_app([]), path="connect")
+    with pytest.raises(cs.ConfigurationError, match="Degraded behaviour: expected a listener"):
+        Degraded(CallableListener(lambda body, headers: 200), "down")
