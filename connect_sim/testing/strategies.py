@@ -115,12 +115,13 @@ _LATENCIES: Final = st.sampled_from([timedelta(0), timedelta(seconds=2), timedel
 
 
 def listener_behaviours(recovering: bool = True) -> st.SearchStrategy[Listener]:
-    """Listener behaviours: always up, outages, scripted failures, flaky, with latencies.
+    """Listener behaviours: always up, outages, scripted failures, flaky rates, latencies.
 
     With ``recovering`` (the default) every behaviour ends up answering 2xx,
-    so that Connect's retries eventually deliver everything; without, a
-    behaviour may fail for good (a flaky listener, or one slower than the
-    100 s timeout), and messages may end in the failure log.
+    or fails at random at a modest rate (10 or 30 %), so that Connect's
+    retries almost always deliver everything; without, a behaviour may fail
+    for good (a listener that always fails, or one slower than the 100 s
+    timeout), and messages end in the failure log.
     """
     windows = st.lists(
         st.tuples(st.sampled_from(_DELAYS[:9]), st.sampled_from(_DELAYS[3:10])).map(
@@ -134,12 +135,14 @@ def listener_behaviours(recovering: bool = True) -> st.SearchStrategy[Listener]:
         st.builds(Outage, windows=windows, status=_STATUSES, latency=_LATENCIES),
         st.builds(Scripted, responses=st.lists(_STATUSES, min_size=1, max_size=6),
                   latency=_LATENCIES),
+        st.builds(Flaky, failure_rate=st.sampled_from([0.1, 0.3]), seed=st.integers(0, 9),
+                  status=_STATUSES, latency=_LATENCIES),
     )  # fmt: skip
     if recovering:
         return behaviours
     return st.one_of(
         behaviours,
-        st.builds(Flaky, failure_rate=st.sampled_from([0.1, 0.5, 1.0]), seed=st.integers(0, 9)),
+        st.builds(Flaky, failure_rate=st.just(1.0), seed=st.integers(0, 9), status=_STATUSES),
         st.just(AlwaysOk(latency=timedelta(seconds=150))),
     )
 
