@@ -128,7 +128,3 @@ class ScenarioPlan:
             sim.act(step.action, made[step.envelope], step.recipient, at=step.at,
                     reason=step.reason)  # fmt: skip
         return sim
-
-    def envelope_ids(self) -> Sequence[str]:
-        """The scenario's envelope ids, in creation order."""
-        return [plan.id for plan in self.envelopes]

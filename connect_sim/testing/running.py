@@ -33,7 +33,7 @@ def drain(simulation: Simulation, days: int = 15) -> Result:
     """
     result = simulation.run()
     for number in range(1, days + 1):
-        if not any(result.pending(name) for name in result.configurations):
+        if nothing_pending(result):
             break
         later = timedelta(milliseconds=simulation.now) + timedelta(days=1, minutes=1)
         envelope = simulation.create_envelope(
@@ -43,3 +43,8 @@ def drain(simulation: Simulation, days: int = 15) -> Result:
         simulation.send(envelope, at=later)
         result = simulation.run()
     return result
+
+
+def nothing_pending(result: Result) -> bool:
+    """True when no configuration has a message still to deliver (or to retry)."""
+    return not any(result.pending(name) for name in result.configurations)

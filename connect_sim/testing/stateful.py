@@ -38,7 +38,7 @@ from ..listeners import Degraded, Listener
 from ..result import Result
 from ..simulation import Simulation
 from .assertions import assert_converged
-from .running import drain
+from .running import drain, nothing_pending
 from .strategies import recipients
 
 if TYPE_CHECKING:
@@ -170,15 +170,12 @@ class ListenerStateMachine(RuleBasedStateMachine):
 
     # -- checking -----------------------------------------------------------------
 
-    def _drained(self) -> bool:
-        result = Result(self.simulation)
-        return not any(result.pending(name) for name in result.configurations)
-
     @invariant()
     def converged_once_drained(self) -> None:
         """With nothing left to deliver, the listener knows every envelope's status."""
-        if self.envelopes and self._drained():
-            assert_converged(Result(self.simulation), self.status_of)
+        result = Result(self.simulation)
+        if self.envelopes and nothing_pending(result):
+            assert_converged(result, self.status_of)
 
     def teardown(self) -> None:
         """Repair the listener, deliver everything that is left, and check once more.
