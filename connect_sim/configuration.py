@@ -8,6 +8,7 @@ default DocuSign documents; ``docs/concepts.md`` names the source of each.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Final
 
@@ -16,10 +17,11 @@ import attrs
 from .errors import ConfigurationError
 from .events import normalize_events
 from .ids import derived_number
+from .signing import check_keys
 from .text import check_text
 from .time import duration_ms
 
-__all__ = ["FORMATS", "INCLUDE_DATA", "MODES", "Configuration"]
+__all__ = ["FORMATS", "INCLUDE_DATA", "MAX_CONFIGURATION_ID", "MODES", "Configuration"]
 
 #: Delivery algorithms: Send Individual Messages and Aggregate Messages.
 MODES: Final = ("sim", "aggregate")
@@ -30,6 +32,8 @@ INCLUDE_DATA: Final = (
     "attachments", "custom_fields", "documents", "extensions", "folders",
     "payment_tabs", "powerform", "prefill_tabs", "recipients", "tabs",
 )  # fmt: skip
+#: The largest ``configurationId``: DocuSign's configuration ids are 32-bit signed integers.
+MAX_CONFIGURATION_ID: Final = 2**31 - 1
 
 
 def _names(value: object) -> tuple[str, ...] | None:
@@ -58,17 +62,21 @@ def _include(value: object) -> tuple[str, ...]:
 
 
 def _keys(value: object) -> tuple[str, ...]:
-    # Never show a key's value in an error: it is a secret, even when it is wrong.
-    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
-        raise ConfigurationError(
-            f"hmac_keys: expected a list of key texts, got a {type(value).__name__}"
-        )
-    for number, key in enumerate(value, start=1):
-        if not isinstance(key, str) or not key:
-            raise ConfigurationError(
-                f"hmac_keys: key {number} must be non-empty text, got a {type(key).__name__}"
-            )
-    return tuple(value)
+    # Text only: Connect's keys are text, and configurations are data that files hold.
+    # One key given alone is that key (never its characters, one key each).
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise ConfigurationError("hmac_keys: keys are text here, got bytes")
+    keys = (value,) if isinstance(value, str) else value
+    if isinstance(keys, Iterable) and not isinstance(keys, Mapping):
+        keys = tuple(keys)
+        for number, key in enumerate(keys, start=1):
+            if not isinstance(key, str):
+                # Never show a key's value in an error: it is a secret, even when it is wrong.
+                raise ConfigurationError(
+                    f"hmac_keys: key {number} must be text, got a {type(key).__name__}"
+                )
+    check_keys(keys, "hmac_keys")  # empty keys, lone surrogates, not a list at all
+    return keys  # type: ignore[return-value]  # a tuple of str, checked just above
 
 
 def _hidden_keys(keys: tuple[str, ...]) -> str:
@@ -77,6 +85,18 @@ def _hidden_keys(keys: tuple[str, ...]) -> str:
 
 def _hidden(secret: str | None) -> str:
     return "None" if secret is None else "<hidden>"
+
+
+def _check_password(value: object, what: str) -> None:
+    # Like check_text, but the value is a secret: say what is wrong, never what it holds.
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what} must be text, got a {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"{what} is not valid Unicode text (it holds a lone surrogate)"
+        ) from None
 
 
 @attrs.frozen
@@ -137,8 +157,7 @@ class Configuration:
 
     @name.validator
     def _check_name(self, attribute: attrs.Attribute[str], value: object) -> None:
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigurationError(f"configuration name: expected non-empty text, got {value!r}")
+        check_text(value, "configuration name")
 
     def __attrs_post_init__(self) -> None:
         where = f"configuration {self.name!r}"
@@ -177,29 +196,62 @@ class Configuration:
                 raise ConfigurationError(
                     f"{where}: {field}: expected a probability from 0 to 1, got {rate!r}"
                 )
+        if self.mode is not None:
+            self.check_mode(self.mode)
         if (self.username is None) != (self.password is None):
             raise ConfigurationError(f"{where}: give both username and password, or neither")
         if self.username is not None:
             check_text(self.username, f"{where}: username")
             if ":" in self.username:
                 raise ConfigurationError(f"{where}: username: Basic auth forbids ':' in it")
-        if self.password is not None and not isinstance(self.password, str):
-            raise ConfigurationError(
-                f"{where}: password must be text, got a {type(self.password).__name__}"
-            )
+        if self.password is not None:
+            _check_password(self.password, f"{where}: password")
         number = self.configuration_id
         if number is None:
             object.__setattr__(
                 self, "configuration_id", derived_number("configuration", self.name)
             )
-        elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        elif (
+            isinstance(number, bool)
+            or not isinstance(number, int)
+            or not 1 <= number <= MAX_CONFIGURATION_ID
+        ):
             raise ConfigurationError(
-                f"{where}: configuration_id must be a positive whole number, got {number!r}"
+                f"{where}: configuration_id must be a whole number from 1 to "
+                f"{MAX_CONFIGURATION_ID} (DocuSign's ids are 32-bit), got {number!r}"
             )
         if self.timeout <= timedelta(0):
             raise ConfigurationError(f"{where}: timeout must be positive")
         if self.retry_interval <= timedelta(0):
             raise ConfigurationError(f"{where}: retry_interval must be positive")
+
+    @property
+    def has_anomalies(self) -> bool:
+        """True when Aggregate's duplicate or drop anomaly is switched on."""
+        return bool(self.duplicate_rate or self.drop_rate)
+
+    def check_mode(self, mode: str, whose: str = "its own") -> None:
+        """Refuse to run under ``mode`` (``whose`` mode it is) what only Aggregate has."""
+        if mode == "sim" and self.has_anomalies:
+            raise ConfigurationError(
+                f"configuration {self.name!r}: duplicate_rate and drop_rate are anomalies of "
+                f"Aggregate, and it runs under SIM ({whose} mode); set mode to 'aggregate' "
+                "or leave them at 0"
+            )
+
+    def for_mode(self, mode: str) -> Configuration:
+        """This configuration with its delivery mode forced to ``mode``.
+
+        What-if runs (``connect-sim run --mode``, ``compare``) and plans built
+        under either algorithm use it.  The configuration's own ``mode`` is
+        cleared, so the simulation's applies; under SIM, Aggregate's anomaly
+        rates are cleared too, since SIM has no such anomalies.
+        """
+        if mode not in MODES:
+            raise ConfigurationError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode == "sim":
+            return attrs.evolve(self, mode=None, duplicate_rate=0.0, drop_rate=0.0)
+        return attrs.evolve(self, mode=None)
 
     # Integer milliseconds for the delivery algorithms' hot paths.
     @property

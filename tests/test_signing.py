@@ -80,12 +80,96 @@ def test_a_digest_header_naming_another_algorithm_is_not_verified() -> None:
 
 
 def test_verify_hmac_refuses_nonsense_with_its_own_error() -> None:
-    with pytest.raises(cs.PayloadError, match="no keys given"):
+    with pytest.raises(cs.ConfigurationError, match="no keys given"):
         cs.verify_hmac(b"{}", {}, [])
     with pytest.raises(cs.PayloadError, match="the body must be bytes"):
         cs.verify_hmac("{}", {}, ["k"])  # type: ignore[arg-type]
-    with pytest.raises(cs.PayloadError, match="an HMAC key must be text or bytes, got a int"):
+    with pytest.raises(cs.ConfigurationError, match="key 1 must be text or bytes, got a int"):
         cs.verify_hmac(b"{}", {}, [1234])  # type: ignore[list-item]
+
+
+def test_a_single_key_given_as_text_is_one_key_not_its_characters() -> None:
+    body = b'{"event":"envelope-completed"}'
+    forged = {"X-DocuSign-Signature-1": cs.hmac_signature(body, "s")}  # signed with one letter
+    assert not cs.verify_hmac(body, forged, "secret")
+    assert not cs.verify_hmac(body, forged, b"secret")
+    genuine = {"X-DocuSign-Signature-1": cs.hmac_signature(body, "secret")}
+    assert cs.verify_hmac(body, genuine, "secret")
+    assert cs.verify_hmac(body, genuine, b"secret")
+    assert cs.verify_hmac(body, genuine, ("other", "secret"))  # any iterable of keys
+    assert cs.verify_hmac(body, genuine, (key for key in ["other", "secret"]))
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (None, r"keys: expected a key \(text or bytes\) or a list of keys, got a NoneType"),
+        (5, r"keys: expected a key .* got a int"),
+        ({"secret": 1}, r"keys: expected a key .* got a dict"),
+        ("", r"keys is empty: an empty key signs nothing"),
+        (b"", r"keys is empty"),
+        (["good", ""], r"keys: key 2 is empty"),
+        (["good", 7], r"keys: key 2 must be text or bytes, got a int"),
+        (["\ud800secret"], r"keys: key 1 is not valid Unicode text \(it holds a lone surrogate\)"),
+    ],
+)  # fmt: skip
+def test_bad_keys_are_the_librarys_error_and_never_shown(keys: object, message: str) -> None:
+    body = b"{}"
+    headers = {"X-DocuSign-Signature-1": cs.hmac_signature(body, "good")}
+    with pytest.raises(cs.ConfigurationError, match=message) as caught:
+        cs.verify_hmac(body, headers, keys)  # type: ignore[arg-type]
+    assert "secret" not in str(caught.value)
+
+
+def test_hmac_signature_takes_one_key_and_refuses_what_signs_nothing() -> None:
+    assert cs.hmac_signature(b"x", "key") == cs.hmac_signature(b"x", b"key")
+    for key, message in (("", "the key is empty"), (b"", "the key is empty"),
+                         (["key"], "must be text or bytes, got a list"), (None, "got a NoneType"),
+                         ("\ud800", "lone surrogate")):  # fmt: skip
+        with pytest.raises(cs.ConfigurationError, match=message):
+            cs.hmac_signature(b"x", key)  # type: ignore[arg-type]
+    with pytest.raises(cs.PayloadError, match="the body must be bytes"):
+        cs.hmac_signature("x", "key")  # type: ignore[arg-type]
+
+
+def test_a_configuration_takes_one_key_or_a_list_of_text_keys() -> None:
+    assert cs.Configuration(name="c", hmac_keys="only").hmac_keys == ("only",)
+    assert cs.Configuration(name="c", hmac_keys=["a", "b"]).hmac_keys == ("a", "b")
+    assert cs.Configuration(name="c", hmac_keys=iter(["a"])).hmac_keys == ("a",)
+    for keys, message in ((b"k", "keys are text here, got bytes"), ([b"k"], "key 1 must be text"),
+                          (5, "got a int"), (["a", ""], "key 2 is empty"),
+                          (["\ud800"], "lone surrogate")):  # fmt: skip
+        with pytest.raises(cs.ConfigurationError, match=message):
+            cs.Configuration(name="c", hmac_keys=keys)  # type: ignore[arg-type]
+
+
+def test_the_reference_listener_takes_one_key_and_refuses_none_at_all() -> None:
+    from connect_sim.testing import ReferenceListener
+
+    body = b"{}"
+    forged = {"X-DocuSign-Signature-1": cs.hmac_signature(body, "s")}
+    assert ReferenceListener(hmac_keys="secret")(body, forged) == 401
+    with pytest.raises(cs.ConfigurationError, match="hmac_keys: no keys given"):
+        ReferenceListener(hmac_keys=[])
+    with pytest.raises(cs.ConfigurationError, match="key 1 is empty"):
+        ReferenceListener(hmac_keys=[""])
+
+
+def test_headers_whose_items_are_not_pairs_are_a_payload_error() -> None:
+    class Odd:
+        def __init__(self, items: object) -> None:
+            self._items = items
+
+        def items(self) -> object:
+            return self._items
+
+    for items in ([("X-DocuSign-Signature-1",)], 5, [("a", "b", "c")]):
+        with pytest.raises(cs.PayloadError, match=r"headers\.items\(\)"):
+            cs.verify_hmac(b"{}", Odd(items), ["k"])  # type: ignore[arg-type]
+    with pytest.raises(cs.PayloadError, match="headers must be a mapping, got a list"):
+        cs.verify_hmac(b"{}", [("a", "b")], ["k"])  # type: ignore[arg-type]
+    # Names or values that are not text are not headers a server gives: never a signature.
+    assert not cs.verify_hmac(b"{}", {1: cs.hmac_signature(b"{}", "k")}, ["k"])  # type: ignore[dict-item]
 
 
 @given(body=st.binary(max_size=200), keys=st.lists(st.text(min_size=1), min_size=1, max_size=3))
@@ -120,14 +204,17 @@ def test_secrets_never_appear_in_reprs_traces_or_errors(tmp_path: Path) -> None:
     sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")]))
     result = sim.run()
     shown += [repr(a) for a in result.attempts] + [repr(result.channel("c").renderer)]
-    for bad in ({"hmac_keys": KEYS[0]}, {"hmac_keys": [KEYS[0], 7]}, {"hmac_keys": [""]},
-                {"username": "connect", "password": 12345}):  # fmt: skip
+    for bad in ({"hmac_keys": KEYS[0].encode()}, {"hmac_keys": [KEYS[0], 7]},
+                {"hmac_keys": [""]}, {"hmac_keys": [KEYS[0] + "\ud800"]},
+                {"username": "connect", "password": 12345},
+                {"username": "connect", "password": PASSWORD + "\udfff"}):  # fmt: skip
         with pytest.raises(cs.ConfigurationError) as error:
             cs.Configuration(name="c", **bad)  # type: ignore[arg-type]
         shown.append(str(error.value))
-    with pytest.raises(cs.PayloadError) as payload_error:
-        cs.verify_hmac(b"{}", {}, [object()])  # type: ignore[list-item]
-    shown.append(str(payload_error.value))
+    for keys in ([object()], [KEYS[0], ""], KEYS[0] + "\ud800"):
+        with pytest.raises(cs.ConfigurationError) as key_error:
+            cs.verify_hmac(b"{}", {}, keys)  # type: ignore[arg-type]
+        shown.append(str(key_error.value))
     scenario = tmp_path / "secret.toml"
     scenario.write_text(
         f"""

@@ -30,9 +30,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
-from ..errors import PayloadError
+from ..errors import ConfigurationError, PayloadError
 from ..parsing import ConnectMessage, parse_message
-from ..signing import verify_hmac
+from ..signing import check_keys, verify_hmac
 
 __all__ = ["STATUS_RANK", "ReferenceListener"]
 
@@ -55,7 +55,8 @@ class ReferenceListener:
     listener must do.
 
     Args:
-        hmac_keys: when given, a message must carry a signature by one of them.
+        hmac_keys: when given (one key, or a list of them), a message must carry a
+            signature by one of them.
 
     >>> import connect_sim as cs
     >>> reference = ReferenceListener()
@@ -69,8 +70,13 @@ class ReferenceListener:
     'sent'
     """
 
-    def __init__(self, hmac_keys: Iterable[str] | None = None) -> None:
-        self.hmac_keys = None if hmac_keys is None else list(hmac_keys)
+    def __init__(self, hmac_keys: str | bytes | Iterable[str | bytes] | None = None) -> None:
+        keys = None if hmac_keys is None else check_keys(hmac_keys, "hmac_keys")
+        if keys == ():
+            raise ConfigurationError(
+                "hmac_keys: no keys given (give None to accept unsigned messages)"
+            )
+        self._keys = keys
         #: Per envelope GUID: the newest status seen.
         self.statuses: dict[str, str] = {}
         self._newest: dict[str, tuple[datetime, int]] = {}
@@ -80,7 +86,7 @@ class ReferenceListener:
 
     def __call__(self, body: bytes, headers: Mapping[str, str]) -> int:
         """Handle one delivery: verify, parse, keep the newest status; the HTTP status."""
-        if self.hmac_keys is not None and not verify_hmac(body, headers, self.hmac_keys):
+        if self._keys is not None and not verify_hmac(body, headers, self._keys):
             return 401
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         try:
