@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from .errors import ConfigurationError
-from .listeners import _latency  # listeners is always loaded first (it imports this module)
+
+# listeners is always loaded first (it imports this module)
+from .listeners import _latency, check_listener
 from .time import duration_ms
 
 if TYPE_CHECKING:
@@ -306,11 +308,7 @@ class Degraded:
     @listener.validator
     @behaviour.validator
     def _check(self, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not callable(getattr(value, "session", None)):
-            raise ConfigurationError(
-                f"Degraded {attribute.name}: expected a listener such as Callable(fn) or "
-                f"Outage(...), got {value!r}"
-            )
+        check_listener(value, f"Degraded {attribute.name}")
 
     def session(self, rng: random.Random) -> Session:
         """A fresh session of each, for one run."""

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .delivery.records import Attempt
 
 __all__ = ["AlwaysOk", "Asgi", "Callable", "Degraded", "Flaky", "Listener", "Outage", "Scripted",
-           "Session", "Wsgi"]  # fmt: skip
+           "Session", "Wsgi", "check_listener"]  # fmt: skip
 
 #: An answer: HTTP status (``None`` when the listener never answers) and latency in ms.
 Response = tuple[int | None, int]
@@ -51,12 +51,48 @@ class Listener(Protocol):
         """A fresh session; ``rng`` is the simulation's, for listeners given no seed."""
 
 
-def _status(value: object) -> int | None:
-    if value is None:
+def check_listener(value: object, what: str) -> Listener:
+    """``value`` if it is a listener (has ``session(rng)``); a ConfigurationError otherwise.
+
+    A listener class given instead of an instance (``AlwaysOk`` for ``AlwaysOk()``)
+    is the commonest slip, and is named as such.
+    """
+    if isinstance(value, type):
+        if callable(getattr(value, "session", None)):
+            raise ConfigurationError(
+                f"{what}: got the class {value.__name__}, not a listener: "
+                f"write {value.__name__}(...) to make one"
+            )
+    elif callable(getattr(value, "session", None)):
+        return value  # type: ignore[return-value]  # has session(): a Listener by protocol
+    raise ConfigurationError(
+        f"{what}: expected a listener such as AlwaysOk() or Callable(fn), got {value!r}"
+    )
+
+
+def _http_status(value: object, what: str, answer: bool = False) -> int | None:
+    """An HTTP status from 100 to 599, or ``None`` (no answer at all) unless ``answer``."""
+    if value is None and not answer:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise ConfigurationError(f"expected an HTTP status from 100 to 599 or None, got {value!r}")
+        expected = "an HTTP status from 100 to 599" + ("" if answer else ' or None ("timeout")')
+        raise ConfigurationError(f"{what}: expected {expected}, got {value!r}")
     return value
+
+
+def _status(value: object) -> int | None:
+    return _http_status(value, "status")
+
+
+def _then(value: object) -> int | None:
+    return _http_status(value, "then")
+
+
+def _ok_status(value: object) -> int:
+    # The answer outside an outage: "no answer" there would make it an outage for ever.
+    status = _http_status(value, "ok_status", answer=True)
+    assert status is not None
+    return status
 
 
 def _latency(value: timedelta | str) -> timedelta:
@@ -116,7 +152,7 @@ class Outage:
 
     windows: tuple[tuple[timedelta, timedelta], ...] = attrs.field(converter=_windows)
     status: int | None = attrs.field(default=503, converter=_status)
-    ok_status: int = attrs.field(default=200, converter=_status)
+    ok_status: int = attrs.field(default=200, converter=_ok_status)
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
     def session(self, rng: random.Random) -> Session:
@@ -190,7 +226,9 @@ class _FlakySession:
 def _responses(value: object) -> tuple[int | None, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise ConfigurationError(f"scripted responses: expected a list of statuses, got {value!r}")
-    return tuple(_status(v) for v in value)
+    return tuple(
+        _http_status(v, f"scripted response {number}") for number, v in enumerate(value, start=1)
+    )
 
 
 @attrs.frozen
@@ -204,7 +242,7 @@ class Scripted:
     """
 
     responses: tuple[int | None, ...] = attrs.field(converter=_responses)
-    then: int | None = attrs.field(default=200, converter=_status)
+    then: int | None = attrs.field(default=200, converter=_then)
     latency: timedelta = attrs.field(default=timedelta(0), converter=_latency)
 
     def session(self, rng: random.Random) -> Session:

@@ -17,6 +17,11 @@ for the same instant appends it to the deque being run.  Nothing is ordered by
 object identity or hashing, so the same inputs run the same callbacks in the
 same order in any process.
 
+An action refused before it changed anything can be put back at the head of
+the timeline (:meth:`Scheduler.put_back`), so that running again meets it
+again instead of skipping it.  Nothing later than the *horizon* ever runs:
+the loop stops there and leaves it waiting.
+
 Keeping the timeline out of the sorted structure makes adding an action a list
 append; one sorted entry per instant rather than per timer keeps the sorted
 structure small when many timers share an instant (a flush after a retry).
@@ -57,10 +62,12 @@ class Scheduler:
     """
 
     __slots__ = ("_actions", "_incoming", "_next", "_perform", "_soonest", "_timers", "_times",
-                 "now")  # fmt: skip
+                 "horizon", "now")  # fmt: skip
 
-    def __init__(self, perform: Callable[[Any], None]) -> None:
+    def __init__(self, perform: Callable[[Any], None], horizon: float = float("inf")) -> None:
         self._perform = perform
+        #: Nothing scheduled after this instant runs.
+        self.horizon = horizon
         self._actions: list[Timed] = []  # sorted; those before _next have run
         self._next = 0
         self._incoming: list[Timed] = []  # added since the last sort, in the order given
@@ -105,6 +112,15 @@ class Scheduler:
         self._next = 0
         self._incoming = []
 
+    def put_back(self) -> None:
+        """Put the action just performed back at the head of the timeline, as if unrun.
+
+        For an action that raised before it changed anything: the next run or
+        step meets it again.
+        """
+        assert self._next > 0, "no action has been performed"
+        self._next -= 1
+
     def next_time(self) -> int | None:
         """The instant of the next action or timer, or ``None`` when there is none."""
         if self._incoming:
@@ -125,7 +141,13 @@ class Scheduler:
         if self._incoming:
             self._merge()
         actions, index, soonest = self._actions, self._next, self._soonest
-        if index < len(actions) and (soonest is None or actions[index][0] <= soonest):
+        if soonest is not None and soonest > self.horizon:
+            soonest = None
+        if (
+            index < len(actions)
+            and actions[index][0] <= self.horizon
+            and (soonest is None or actions[index][0] <= soonest)
+        ):
             action = actions[index]
             self._next = index + 1
             self.now = action[0]
@@ -153,7 +175,7 @@ class Scheduler:
         actions = self._actions
         count = len(actions)
         index = self._next
-        end = float("inf") if until is None else until
+        end = self.horizon if until is None else min(until, self.horizon)
         while True:
             next_timer = self._soonest
             if index < count:

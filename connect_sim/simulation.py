@@ -15,7 +15,7 @@ import gc
 import itertools
 import random
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -27,12 +27,12 @@ from .errors import ConfigurationError, InvalidAction
 from .events import Event
 from .ids import derived_guid
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, Emitted, apply
-from .listeners import AlwaysOk, Listener
+from .listeners import AlwaysOk, Listener, check_listener
 from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
 from .text import check_text
-from .time import DEFAULT_START, duration_ms, format_duration
+from .time import DEFAULT_START, HORIZON_MS, check_start, duration_ms, format_duration
 
 __all__ = ["Action", "Simulation"]
 
@@ -89,18 +89,16 @@ class Simulation:
             raise ConfigurationError(f"mode must be one of {MODES}, got {mode!r}")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigurationError(f"seed must be a whole number, got {seed!r}")
-        if not isinstance(start, datetime) or start.tzinfo is None:
-            raise ConfigurationError(f"start must be a datetime with a time zone, got {start!r}")
         self.mode = mode
         self.seed = seed
-        self.start = start.astimezone(UTC)
+        self.start = check_start(start)
         if account is None:
             account = Account()
         if not isinstance(account, Account):
             raise ConfigurationError(f"account: expected an Account, got {account!r}")
         #: The account, with every id it left out derived from the seed.
         self.account = account.resolved(seed)
-        self.scheduler = Scheduler(perform=self._perform)
+        self.scheduler = Scheduler(perform=self._perform, horizon=HORIZON_MS)
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
         self._envelopes: dict[str, Envelope] = {}
@@ -136,12 +134,11 @@ class Simulation:
             )
         if envelope is not None:
             self._own(envelope)
-        listener = AlwaysOk() if listener is None else listener
-        if not callable(getattr(listener, "session", None)):
-            raise ConfigurationError(f"expected a listener such as AlwaysOk(), got {listener!r}")
+        listener = AlwaysOk() if listener is None else check_listener(listener, "listener")
         name = configuration.name
-        session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
         mode = configuration.mode or self.mode
+        configuration.check_mode(mode, "its own" if configuration.mode else "the simulation's")
+        session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
         kind = SimChannel if mode == "sim" else AggregateChannel
         channel = kind(
             configuration, session, self.scheduler, self.attempts, self._sequence,
@@ -377,17 +374,28 @@ class Simulation:
         """Play the timeline until nothing is left to do, or until ``until``; return the result.
 
         May be called again to go on (with actions added in between, at or after
-        the clock).  An action the state does not allow raises
-        :class:`~connect_sim.InvalidAction` naming it.
+        the clock); ``until`` may not be before the clock.  An action the state
+        does not allow raises :class:`~connect_sim.InvalidAction` naming it, and
+        the run stops at its instant with the action unrun: running again meets
+        it again (a simulation never skips an action).  A run simulates at most
+        :data:`~connect_sim.time.HORIZON_MS`; what is due later stays pending.
         """
-        self._started = True
+        self._begin()
         limit = None if until is None else self._time(until)
+        if limit is not None and limit < self.scheduler.now:
+            raise ConfigurationError(
+                f"until: {format_duration(limit)} is before the clock "
+                f"({format_duration(self.scheduler.now)}): a simulation cannot go back"
+            )
         # The run allocates millions of small objects and makes no reference cycles of
         # its own, so the cyclic collector would only rescan them: pause it, then restore.
         collecting = gc.isenabled()
         gc.disable()
         try:
             self.scheduler.run(limit)
+        except InvalidAction:
+            self.scheduler.put_back()  # it changed nothing: the next run meets it again
+            raise
         finally:
             if collecting:
                 gc.enable()
@@ -395,8 +403,20 @@ class Simulation:
 
     def step(self) -> bool:
         """Run the next single scheduled callback; False when the timeline is done."""
+        self._begin()
+        try:
+            return self.scheduler.step()
+        except InvalidAction:
+            self.scheduler.put_back()
+            raise
+
+    def _begin(self) -> None:
+        if not self._channels:
+            raise ConfigurationError(
+                "the simulation has no configuration, so nothing would be delivered: "
+                "add one with add_configuration()"
+            )
         self._started = True
-        return self.scheduler.step()
 
     def check(self) -> None:
         """Assert the model's invariants (clock, sequences, queues); for property tests."""

@@ -5,6 +5,14 @@ milliseconds; integers compare and add exactly and cost nothing to hash.  They
 become :class:`datetime.datetime` or text only at the edges: in the Python API
 (``timedelta`` in, ``datetime`` out), in scenario files (``"2m20s"`` or an ISO
 time) and in reports.
+
+Bounds, so that every instant a run can reach is one a message can write (a
+four-digit year, in any account's time zone): a duration or an offset from
+the start is at most :data:`MAX_DURATION_MS` (36,500 days, about a century);
+the start lies in ``[EARLIEST_START, LATEST_START)`` (1900 to 8999); and a run
+simulates at most :data:`HORIZON_MS` (292,000 days, about eight centuries):
+whatever falls due later stays pending.  A ``timedelta`` finer than a
+millisecond is rounded to the nearest one (half a millisecond rounds up).
 """
 
 from __future__ import annotations
@@ -16,10 +24,15 @@ from .errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_START",
+    "EARLIEST_START",
+    "HORIZON_MS",
+    "LATEST_START",
+    "MAX_DURATION_MS",
     "MS_PER_DAY",
     "MS_PER_HOUR",
     "MS_PER_MINUTE",
     "MS_PER_SECOND",
+    "check_start",
     "duration",
     "duration_ms",
     "format_duration",
@@ -35,9 +48,26 @@ MS_PER_DAY = 24 * MS_PER_HOUR
 
 #: The wall-clock instant that simulated time 0 stands for, unless a scenario says otherwise.
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+#: The earliest start a simulation may have.
+EARLIEST_START = datetime(1900, 1, 1, tzinfo=UTC)
+#: Every start is before this instant.
+LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
+#: The longest duration, and the furthest offset from the start, anything may name.
+MAX_DURATION_MS = 36_500 * MS_PER_DAY
+#: How far a run goes at most: work due later than this stays pending.
+HORIZON_MS = 8 * MAX_DURATION_MS
 
 _UNITS = {"d": MS_PER_DAY, "h": MS_PER_HOUR, "m": MS_PER_MINUTE, "s": MS_PER_SECOND, "ms": 1}
 _PART = re.compile(r"(\d+)(ms|d|h|m|s)")
+#: More digits than any duration up to MAX_DURATION_MS needs (it is 13 digits in ms).
+_MAX_DIGITS = 13
+
+
+def _too_long(what: str, shown: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{what}{shown} is longer than the longest duration allowed "
+        f"({MAX_DURATION_MS // MS_PER_DAY}d, about a century)"
+    )
 
 
 def parse_duration(text: str) -> int:
@@ -65,26 +95,36 @@ def parse_duration(text: str) -> int:
                 f"bad duration {text!r}: units must each appear once, largest first"
             )
         seen.append(unit)
-        total += int(match.group(1)) * _UNITS[unit]
+        digits = match.group(1)
+        if len(digits) > _MAX_DIGITS:  # int() of thousands of digits is slow, then refused
+            raise _too_long("duration ", repr(text[:40]))
+        total += int(digits) * _UNITS[unit]
         pos = match.end()
     if pos != len(text) or not seen:
         raise ConfigurationError(
-            f"bad duration {text!r}: expected a number and a unit, like '90s', '2m20s' or '1d'"
+            f"bad duration {text[:40]!r}: expected a number and a unit, "
+            "like '90s', '2m20s' or '1d'"
         )
+    if total > MAX_DURATION_MS:
+        raise _too_long("duration ", repr(text))
     return total
 
 
 def duration_ms(value: timedelta | str, what: str) -> int:
     """Convert a duration given as ``timedelta`` or text like ``"2m20s"`` to milliseconds.
 
-    ``what`` names the parameter in the error raised for a negative, fractional or
-    otherwise meaningless value.  A bare number is refused: it has no unit.
+    ``what`` names the parameter in the error raised for a negative, too long or
+    otherwise meaningless value.  A bare number is refused: it has no unit.  A
+    ``timedelta`` is rounded to the nearest millisecond (half rounds up).
+
+    >>> duration_ms(timedelta(microseconds=1500), "latency")
+    2
     """
     if isinstance(value, timedelta):
         micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-        if micros % 1000:
-            raise ConfigurationError(f"{what}: {value!r} is not a whole number of milliseconds")
-        ms = micros // 1000
+        ms = (micros + 500) // 1000
+        if ms > MAX_DURATION_MS:
+            raise _too_long(f"{what}: ", format_duration(ms))
     elif isinstance(value, str):
         try:
             ms = parse_duration(value)
@@ -129,7 +169,27 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise ConfigurationError(f"bad time {text!r}: give a zone, for example 'Z' for UTC")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last year datetime has
+        raise ConfigurationError(f"bad time {text!r}: past the year 9999") from None
+
+
+def check_start(start: object, what: str = "start") -> datetime:
+    """``start`` as UTC, if it is an aware datetime in ``[EARLIEST_START, LATEST_START)``."""
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        raise ConfigurationError(f"{what}: expected a datetime with a time zone, got {start!r}")
+    try:
+        utc = start.astimezone(UTC)
+    except OverflowError:
+        utc = LATEST_START
+    if not EARLIEST_START <= utc < LATEST_START:
+        raise ConfigurationError(
+            f"{what}: {start.isoformat()} is outside the years a simulation may start in "
+            f"({EARLIEST_START.year} to {LATEST_START.year - 1}), so that every time stamp "
+            "of a run can be written"
+        )
+    return utc
 
 
 def format_instant(start: datetime, ms: int) -> str:

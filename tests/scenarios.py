@@ -49,7 +49,11 @@ class Plan:
             )  # fmt: skip
         for configuration, listener, scope in self.configurations:
             envelope = None if scope is None else made[scope]
-            sim.add_configuration(configuration, listener=listener, envelope=envelope)  # type: ignore[arg-type]
+            sim.add_configuration(
+                configuration.for_mode(mode),
+                listener=listener,
+                envelope=envelope,  # type: ignore[arg-type]
+            )
         for time, kind, envelope_id, recipient in self.actions:
             sim.act(kind, made[envelope_id], recipient, at=timedelta(milliseconds=time))
         return sim

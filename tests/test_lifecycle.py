@@ -244,6 +244,7 @@ def test_envelope_created_is_emitted_when_the_draft_is_made() -> None:
 
 def test_an_action_before_the_envelope_exists_is_refused_by_the_run() -> None:
     sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration("c"))
     env = sim.create_envelope("S", [SUE], at=timedelta(minutes=5))
     sim.send(env, at=timedelta(minutes=1))
     with pytest.raises(cs.InvalidAction, match="not created until later"):

@@ -118,7 +118,7 @@ class ScenarioPlan:
                 envelope.subject, list(envelope.recipients), id=envelope.id, at=envelope.created
             )
         for plan in self.configurations:
-            configuration = attrs.evolve(plan.configuration, mode=None)
+            configuration = plan.configuration.for_mode(mode)
             if hmac_keys:
                 configuration = attrs.evolve(configuration, hmac_keys=list(hmac_keys))
             target = plan.behaviour if listener is None else Degraded(listener, plan.behaviour)
