@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from . import listeners
 from .account import Account
@@ -33,7 +33,15 @@ from .envelope import (
 )
 from .errors import ConnectSimError, ScenarioError
 from .simulation import Simulation
-from .time import DEFAULT_START, parse_duration, parse_instant
+from .time import (
+    DEFAULT_START,
+    MAX_DURATION_MS,
+    check_start,
+    format_duration,
+    parse_duration,
+    parse_instant,
+)
+from .toml_values import show
 
 __all__ = ["RECIPIENT_TYPES", "Scenario", "load_scenario", "parse_scenario"]
 
@@ -92,13 +100,29 @@ class _Place:
 
 def _table(place: _Place, where: str, value: object, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise place.error(where, f"expected a table, got {value!r}")
+        raise place.error(where, f"expected a table, got {show(value)}")
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise place.error(
             where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
         )
+    for key, item in value.items():
+        if key not in _TIME_KEYS and _holds_time(item):
+            raise place.error(where, f"{key}: a TOML date or time is not a value here, "
+                                     f"got {show(item)}")  # fmt: skip
     return value
+
+
+#: Keys whose values may be TOML date-times (instants); no other key takes one.
+_TIME_KEYS: Final = frozenset({"start", "created", "at", "windows"})
+
+
+def _holds_time(value: object, depth: int = 0) -> bool:
+    if isinstance(value, datetime | date | time):
+        return True
+    if depth < 8 and isinstance(value, list):
+        return any(_holds_time(item, depth + 1) for item in value)
+    return False
 
 
 def _list_of_tables(place: _Place, data: dict[str, Any], key: str) -> list[Any]:
@@ -131,7 +155,7 @@ def _text(
         return None
     value = table[key]
     if not isinstance(value, str) or not value.strip():
-        raise place.error(where, f"{key} must be non-empty text, got {value!r}")
+        raise place.error(where, f"{key} must be non-empty text, got {show(value)}")
     return value
 
 
@@ -150,10 +174,18 @@ def _when(place: _Place, where: str, value: object, start: datetime) -> timedelt
         except ConnectSimError as error:
             raise place.wrap(where, error) from None
     else:
-        raise place.error(where, f"expected an offset like '2m20s' or an ISO time, got {value!r}")
+        raise place.error(
+            where, f"expected an offset like '2m20s' or an ISO time, got {show(value)}"
+        )
     offset = moment - start
     if offset < timedelta(0):
         raise place.error(where, f"{moment.isoformat()} is before the simulation start")
+    if offset > timedelta(milliseconds=MAX_DURATION_MS):
+        raise place.error(
+            where,
+            f"{moment.isoformat()} is more than {format_duration(MAX_DURATION_MS)} "
+            "(about a century) after the simulation start",
+        )
     return offset
 
 
@@ -168,21 +200,26 @@ class Scenario:
         settings = _table(place, "[simulation]", data.get("simulation", {}), _SIMULATION)
         self.seed = settings.get("seed", 0)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise place.error("[simulation]", f"seed must be a whole number, got {self.seed!r}")
+            raise place.error(
+                "[simulation]", f"seed must be a whole number, got {show(self.seed)}"
+            )
         self.mode = settings.get("mode", "sim")
         if self.mode not in MODES:
-            raise place.error("[simulation]", f"mode must be one of {MODES}, got {self.mode!r}")
-        start = settings.get("start", DEFAULT_START)
-        if isinstance(start, str):
-            try:
-                start = parse_instant(start)
-            except ConnectSimError as error:
-                raise place.error("[simulation] start", str(error)) from None
-        if not isinstance(start, datetime) or start.tzinfo is None:
             raise place.error(
-                "[simulation] start", f"expected an ISO time with a zone, got {start!r}"
+                "[simulation]", f"mode must be one of {MODES}, got {show(self.mode)}"
             )
-        self.start = start
+        start = settings.get("start", DEFAULT_START)
+        if not isinstance(start, str | datetime):
+            raise place.error(
+                "[simulation] start", f"expected an ISO time with a zone, got {show(start)}"
+            )
+        where = "[simulation] start"
+        try:
+            self.start = check_start(
+                parse_instant(start) if isinstance(start, str) else start, where
+            )
+        except ConnectSimError as error:
+            raise place.wrap(where, error) from None
         account = _table(place, "[account]", data.get("account", {}), _ACCOUNT)
         try:
             self.account = Account(**account)
@@ -203,9 +240,17 @@ class Scenario:
             mode=mode or self.mode, seed=self.seed if seed is None else seed, start=self.start,
             account=self.account,
         )  # fmt: skip
-        for number, raw in enumerate(_list_of_tables(place, data, "envelope"), start=1):
+        envelopes = _list_of_tables(place, data, "envelope")
+        configurations = _list_of_tables(place, data, "configuration")
+        for key, tables, missing in (
+            ("envelope", envelopes, "nothing would happen"),
+            ("configuration", configurations, "nothing would be delivered"),
+        ):
+            if not tables:
+                raise place.error("top level", f"no [[{key}]]: {missing}")
+        for number, raw in enumerate(envelopes, start=1):
             self._envelope(place, sim, number, raw)
-        for number, raw in enumerate(_list_of_tables(place, data, "configuration"), start=1):
+        for number, raw in enumerate(configurations, start=1):
             self._configuration(place, sim, number, raw, forced=mode is not None)
         for number, raw in enumerate(_list_of_tables(place, data, "action"), start=1):
             self._action(place, sim, number, raw)
@@ -217,14 +262,14 @@ class Scenario:
         envelope_id = _text(place, where, table, "id")
         subject = table.get("subject", "")
         if not isinstance(subject, str):
-            raise place.error(where, f"subject must be text, got {subject!r}")
+            raise place.error(where, f"subject must be text, got {show(subject)}")
         created = _when(place, f"{where} created", table.get("created", "0"), self.start)
         recipients = []
         for spot, entry in _entries(place, where, table, "recipients", "recipient", _RECIPIENT):
             kind = _text(place, spot, entry, "type")
             if kind not in RECIPIENT_TYPES:
                 raise place.error(
-                    spot, f"unknown type {kind!r} (types: {', '.join(RECIPIENT_TYPES)})"
+                    spot, f"unknown type {show(kind)} (types: {', '.join(RECIPIENT_TYPES)})"
                 )
             try:
                 recipients.append(
@@ -270,10 +315,8 @@ class Scenario:
         for key in _DURATIONS & set(options):
             if not isinstance(options[key], str):
                 raise place.error(
-                    where, f"{key} must be a duration like '24h', got {options[key]!r}"
+                    where, f"{key} must be a duration like '24h', got {show(options[key])}"
                 )
-        if forced:
-            options.pop("mode", None)
         envelope = None
         try:
             if "envelope" in table:
@@ -283,6 +326,8 @@ class Scenario:
             raise place.wrap(where, error) from None
         try:
             configuration = Configuration(**options)
+            if forced:
+                configuration = configuration.for_mode(sim.mode)
             sim.add_configuration(configuration, listener=listener, envelope=envelope)
         except ConnectSimError as error:
             raise place.wrap(where, error) from None
@@ -296,25 +341,33 @@ class Scenario:
             )
         kind = raw["kind"]
         if not isinstance(kind, str) or kind not in _LISTENERS:
-            raise place.error(where, f"unknown kind {kind!r} (kinds: {', '.join(_LISTENERS)})")
+            raise place.error(where, f"unknown kind {show(kind)} (kinds: {', '.join(_LISTENERS)})")
         factory, allowed, required = _LISTENERS[kind]
         options = _table(place, where, {k: v for k, v in raw.items() if k != "kind"}, allowed)
         for key in required:
             if key not in options:
                 raise place.error(where, f"missing key {key!r} for kind {kind!r}")
-        options = {key: _no_answer(value) for key, value in options.items()}
+        options = {key: _no_answer(value) if key in _MAY_NOT_ANSWER else value
+                   for key, value in options.items()}  # fmt: skip
         if "windows" in options:
             windows = options["windows"]
             if not isinstance(windows, list):
                 raise place.error(
-                    where, f"windows must be a list of [start, end], got {windows!r}"
+                    where, f"windows must be a list of [start, end], got {show(windows)}"
                 )
-            options["windows"] = [
-                [_when(place, where, point, self.start) for point in window]
-                if isinstance(window, list) else window
-                for window in windows
-            ]  # fmt: skip
+            options["windows"] = [self._window(place, where, window) for window in windows]
         return factory(**options)  # type: ignore[no-any-return]
+
+    def _window(self, place: _Place, where: str, window: object) -> tuple[timedelta, timedelta]:
+        """An outage window ``[start, end]`` of offsets or ISO times, checked as written."""
+        if not isinstance(window, list) or len(window) != 2:
+            raise place.error(where, f"an outage window is [start, end], got {show(window)}")
+        begin, end = (_when(place, where, point, self.start) for point in window)
+        if end <= begin:
+            raise place.error(
+                where, f"outage window {show(window)}: the end must come after the start"
+            )
+        return begin, end
 
     def _action(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
         where = f"action {number}"
@@ -341,6 +394,10 @@ def _named(fallback: str, noun: str, raw: object, key: str) -> str:
     return fallback
 
 
+#: Listener keys where ``"timeout"`` (no answer at all) is a possible value.
+_MAY_NOT_ANSWER: Final = frozenset({"status", "responses", "then"})
+
+
 def _no_answer(value: object) -> object:
     """TOML has no null: ``"timeout"`` stands for "no answer" in statuses and scripts."""
     if value == "timeout":
@@ -356,6 +413,8 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: TOML syntax error: {error}") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ScenarioError(f"{path}: TOML nested too deeply to read") from None
     return Scenario(path, data)
 
 
