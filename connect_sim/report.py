@@ -73,6 +73,7 @@ def trace_records(result: Result) -> list[dict[str, Any]]:
                 "sequence": message.sequence,
                 "event": message.event,
                 "envelope_id": message.envelope.id,
+                "envelope_guid": message.envelope.envelope_id,
                 "recipient_id": None if recipient is None else recipient.recipient_id,
                 "generated": format_instant(start, attempt.generated),
                 "attempt": attempt.number,

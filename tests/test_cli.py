@@ -49,10 +49,12 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert [r["event"] for r in records] == ["envelope-sent", "envelope-completed"]
     first = records[0]
+    assert list(first)[6:8] == ["envelope_id", "envelope_guid"]
     assert first.pop("body") == "bodies/000001.json"
     headers = first.pop("headers")
     assert headers["Content-Type"] == "application/json"
     body = (out / "bodies" / "000001.json").read_bytes()
+    assert first.pop("envelope_guid") == json.loads(body)["data"]["envelopeId"]
     message = cs.parse_message(body, headers["Content-Type"])
     assert message.event == "envelope-sent" and message.status == "sent"
     assert headers["X-DocuSign-AccountId"] == json.loads(body)["data"]["accountId"]
@@ -72,6 +74,17 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     }  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == ["bodies", "summary.json", "trace.jsonl"]
     assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000001.json", "000002.json"]
+
+
+def test_the_cli_doc_lists_every_trace_key_in_order(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    described = doc[doc.index("- `trace.jsonl`") : doc.index("- `bodies/`")]
+    assert main(["run", SEED, "--out", str(tmp_path / "o")]) == 0
+    record = json.loads(
+        (tmp_path / "o" / "trace.jsonl").read_text(encoding="utf-8").split("\n")[0]
+    )
+    where = [described.find(f"`{key}`") for key in record]
+    assert -1 not in where and where == sorted(where), dict(zip(record, where, strict=True))
 
 
 def test_run_traces_retries_failures_and_pending(tmp_path: Path) -> None:
