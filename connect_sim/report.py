@@ -187,6 +187,21 @@ def _status_columns(
     return ["envelope", "recipients"], many
 
 
+def _made_and_delivered(result: Result, name: str) -> tuple[int, str]:
+    """How many messages the run made, and ``"6"`` delivered (``"6 (plus 1 duplicate)"``).
+
+    The first table lists every message, delivered, failed or pending, so the
+    title gives both counts; accidental duplicates (Aggregate) are counted
+    apart, because the second table shows each of them as a row of its own.
+    """
+    messages = result.messages(name)
+    delivered = str(sum(1 for message in messages if message.state == SENT_OK))
+    duplicates = sum(1 for attempt in result.received(name) if attempt.duplicate)
+    if duplicates:
+        delivered += f" (plus {duplicates} duplicate{'s' if duplicates > 1 else ''})"
+    return len(messages), delivered
+
+
 def comparison(sim: Result, aggregate: Result) -> str:
     """The side-by-side table: what one listener gets under SIM and under Aggregate.
 
@@ -215,12 +230,12 @@ def comparison(sim: Result, aggregate: Result) -> str:
                 fate = f"merged into {row_of[merged.events[-1].sequence]}"
             rows.append([str(row), format_duration(event.time), _label(message),
                          *cells(event.snapshot), _fate(message, "delivered"), fate])  # fmt: skip
-        received = sim.received(name)
-        title = (
-            f"Configuration {name!r}: {len(received)} messages under Send Individual Messages "
-            f"(SIM), {len(aggregate.received(name))} under Aggregate Messages"
+        sim_made, sim_delivered = _made_and_delivered(sim, name)
+        agg_made, agg_delivered = _made_and_delivered(aggregate, name)
+        blocks.append(
+            f"Configuration {name!r}: SIM made {sim_made} messages and delivered {sim_delivered}; "
+            f"Aggregate made {agg_made} and delivered {agg_delivered}"
         )
-        blocks.append(title)
         blocks.append(text_table(["#", "time", "event", *headers, "SIM", "Aggregate"], rows))
         blocks.append("")
         blocks.append(f"What the listener receives under Aggregate ({name!r}):")

@@ -28,7 +28,10 @@ SEED_ROWS = [
 def test_example_prints_the_seed_table_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["example"]) == 0
     out = capsys.readouterr().out
-    assert "6 messages under Send Individual Messages (SIM), 2 under Aggregate Messages" in out
+    assert (
+        "Configuration 'listener': SIM made 6 messages and delivered 6; "
+        "Aggregate made 2 and delivered 2\n"
+    ) in out
     for row in SEED_ROWS:
         assert row in out
     assert "2     1m       envelope-sent       sent       sent        created       2" in out
@@ -178,3 +181,41 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_compare_title_counts_messages_made_and_delivered_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "down.toml"  # the listener is down for a month: some never arrive
+    scenario.write_text(
+        Path(SEED)
+        .read_text(encoding="utf-8")
+        .replace(
+            'listener = { kind = "always_ok" }',
+            'listener = { kind = "outage", windows = [["1m", "30d"]], status = 503 }',
+        ),
+        encoding="utf-8",
+    )
+    assert main(["compare", str(scenario)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "Configuration 'listener': SIM made 6 messages and delivered 4; "
+        "Aggregate made 2 and delivered 0"
+    )
+    assert [line.split()[0] for line in lines[3:9]] == ["1", "2", "3", "4", "5", "6"]
+    assert lines[9] == ""  # the table lists all six messages, delivered or not
+
+
+def test_compare_title_counts_duplicates_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "twice.toml"
+    scenario.write_text(
+        Path(SEED)
+        .read_text(encoding="utf-8")
+        .replace('name = "listener"', 'name = "listener"\nduplicate_rate = 1.0'),
+        encoding="utf-8",
+    )
+    assert main(["compare", str(scenario)]) == 0
+    title = capsys.readouterr().out.splitlines()[0]
+    assert title.endswith("Aggregate made 2 and delivered 2 (plus 2 duplicates)")
