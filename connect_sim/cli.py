@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
+from . import __version__
 from .errors import ConnectSimError, PayloadError
 from .report import comparison, write_run
 from .scenario import Scenario, load_scenario, parse_scenario
@@ -24,9 +25,23 @@ class _UsageError(Exception):
     pass
 
 
+class _Exit(Exception):
+    """``--help`` or ``--version`` has printed its text: return this status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{message} (see connect-sim --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        # main() returns a status rather than calling sys.exit, even for --help.
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _Exit(status)
 
 
 def _seed_example() -> Scenario:
@@ -49,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="connect-sim",
         description="Simulate DocuSign Connect webhook delivery (SIM and Aggregate).",
     )
+    parser.add_argument("--version", action="version", version=f"connect-sim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser(
         "example", help="the Sue Signer / Charlie Copy example under SIM and under Aggregate"
@@ -84,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"wrote {path}")
             count = len(result.simulation.attempts)
             print(f"wrote {count} message bodies to {Path(args.out) / 'bodies'}")
+    except _Exit as done:
+        return done.status
     except (ConnectSimError, _UsageError, OSError) as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,14 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_version_prints_the_version_pyproject_declares(capsys: pytest.CaptureFixture[str]) -> None:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        version = tomllib.load(file)["project"]["version"]
+    assert cs.__version__ == version  # the one the command prints, and the one packaging uses
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"connect-sim {version}\n"
 
 
 def test_compare_title_counts_messages_made_and_delivered_apart(
