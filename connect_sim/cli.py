@@ -1,12 +1,15 @@
 """The ``connect-sim`` command: ``example``, ``compare FILE`` and ``run FILE --out DIR``.
 
 Bad input of any kind (a flag, a scenario file, an action the state does not
-allow) prints one line, ``error: ...``, and exits with status 2; no traceback.
+allow, an output folder connect-sim may not write into) and a failure to write
+print one line, ``error: ...``, and exit with status 2; Ctrl-C prints
+``error: interrupted`` and exits with status 130.  No traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -15,10 +18,15 @@ from typing import NoReturn
 
 from . import __version__
 from .errors import ConnectSimError, PayloadError
-from .report import comparison, write_run
+from .output import BODIES, check_run_folder, write_run
+from .report import comparison
 from .scenario import Scenario, load_scenario, parse_scenario
 
 __all__ = ["main"]
+
+
+INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 class _UsageError(Exception):
@@ -77,13 +85,31 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=("sim", "aggregate"), help="force every configuration")
     run.add_argument("--seed", type=int, help="replace the scenario's seed")
     run.add_argument(
-        "--out", required=True, help="folder for trace.jsonl, summary.json and bodies/"
+        "--out",
+        required=True,
+        help="folder for trace.jsonl, summary.json and bodies/: new, empty or an earlier run",
     )
     return parser
 
 
+def _run(args: argparse.Namespace) -> None:
+    scenario = load_scenario(args.file)
+    check_run_folder(args.out)  # refuse the folder now, not after a long run
+    result = scenario.build(mode=args.mode, seed=args.seed).run()
+    try:
+        written = write_run(result, args.out)
+    except PayloadError as error:  # a body the format cannot carry: name the file too
+        raise PayloadError(f"{args.file}: {error}") from None
+    except OSError as error:
+        raise ConnectSimError(f"cannot write the run to {args.out}: {_os_error(error)}") from None
+    for path in written:
+        print(f"wrote {path}")
+    count = len(result.simulation.attempts)
+    print(f"wrote {count} message bodies to {Path(args.out) / BODIES}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 2 bad input)."""
+    """Run the command line; return the exit status (0 ok, 2 bad input, 130 Ctrl-C)."""
     try:
         args = _parser().parse_args(argv)
         if args.command == "example":
@@ -91,21 +117,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "compare":
             sys.stdout.write(_compare(load_scenario(args.file), args.seed))
         else:
-            result = load_scenario(args.file).build(mode=args.mode, seed=args.seed).run()
-            try:
-                written = write_run(result, args.out)
-            except PayloadError as error:  # a body the format cannot carry: name the file too
-                raise PayloadError(f"{args.file}: {error}") from None
-            for path in written:
-                print(f"wrote {path}")
-            count = len(result.simulation.attempts)
-            print(f"wrote {count} message bodies to {Path(args.out) / 'bodies'}")
+            _run(args)
     except _Exit as done:
         return done.status
-    except (ConnectSimError, _UsageError, OSError) as error:
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except (ConnectSimError, _UsageError) as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 2
+    except OSError as error:  # reading the output folder, say
+        print(f"error: {_one_line(_os_error(error))}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _os_error(error: OSError) -> str:
+    """``out/bodies/000001.json: No space left on device``, not ``[Errno 28] ...``."""
+    if error.strerror and error.filename is not None:
+        return f"{os.fsdecode(error.filename)}: {error.strerror}"
+    return str(error)
 
 
 def _one_line(text: str) -> str:

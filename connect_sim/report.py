@@ -1,17 +1,14 @@
 """Reports: the delivery trace, the summary, and the SIM-versus-Aggregate table.
 
-Everything here reads a finished :class:`~connect_sim.Result` and writes text;
-nothing here changes a simulation.  Output is deterministic: records have a
-fixed key order and every list is in run order.
+Everything here reads a finished :class:`~connect_sim.Result` and makes records
+or text; nothing here changes a simulation or touches a file (writing a run to
+a folder is :mod:`connect_sim.output`).  Output is deterministic: records have
+a fixed key order and every list is in run order.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message
@@ -21,21 +18,29 @@ from .result import Result
 from .time import format_duration, format_instant
 
 __all__ = [
+    "body_name",
     "body_path",
     "comparison",
     "shown_headers",
     "summary",
     "text_table",
     "trace_records",
-    "write_run",
 ]
 
 
+def body_name(number: int, extension: str) -> str:
+    """The file name of the ``number``-th attempt's body (from 1): ``000001.json``.
+
+    Six digits at least, more past 999,999; ``extension`` is ``json`` or ``xml``.
+    """
+    return f"{number:06d}.{extension}"
+
+
 def body_path(number: int, attempt: Attempt) -> str:
-    """Where :func:`write_run` puts the body of the ``number``-th attempt (from 1), relative
-    to the output folder: ``bodies/000001.json``."""
+    """Where :func:`connect_sim.output.write_run` puts the body of the ``number``-th attempt
+    (from 1), relative to the output folder: ``bodies/000001.json``."""
     extension = "json" if attempt.content_type == JSON_CONTENT_TYPE else "xml"
-    return f"bodies/{number:06d}.{extension}"
+    return f"bodies/{body_name(number, extension)}"
 
 
 def shown_headers(attempt: Attempt) -> dict[str, str]:
@@ -97,48 +102,6 @@ def summary(result: Result) -> dict[str, Any]:
         "end": format_instant(result.simulation.start, result.end),
         "configurations": result.summary(),
     }
-
-
-def _dumps(record: object) -> str:
-    return json.dumps(record, ensure_ascii=False)
-
-
-def write_run(result: Result, out: str | Path) -> list[Path]:
-    """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
-
-    Bodies go to ``out/bodies/`` (one file per attempt, exact bytes; see
-    :func:`body_path`).  Returns the paths of the trace and the summary.
-    Everything is rendered before anything is written, and each file appears
-    whole (written beside its final name, then renamed; the bodies folder
-    likewise), so a failure, such as text the XML format cannot carry,
-    leaves no half-written output.
-    """
-    folder = Path(out)
-    records = trace_records(result)
-    contents = {
-        "trace.jsonl": "".join(_dumps(record) + "\n" for record in records),
-        "summary.json": json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n",
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    partial_bodies = folder / ".bodies.partial"
-    if partial_bodies.exists():
-        shutil.rmtree(partial_bodies)
-    (partial_bodies / "bodies").mkdir(parents=True)
-    for record, attempt in zip(records, result.attempts, strict=True):
-        (partial_bodies / record["body"]).write_bytes(attempt.body)
-    bodies = folder / "bodies"
-    if bodies.exists():
-        shutil.rmtree(bodies)
-    os.replace(partial_bodies / "bodies", bodies)
-    partial_bodies.rmdir()
-    written = []
-    for name, text in contents.items():
-        final = folder / name
-        partial = folder / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, final)
-        written.append(final)
-    return written
 
 
 # -- the comparison table --------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import connect_sim as cs
+from connect_sim import output
 from connect_sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +26,14 @@ SEED_ROWS = [
     "5  2m20s  recipient-completed (Charlie Copy)  sent       completed   completed     delivered  merged into 6",
     "6  2m20s  envelope-completed                  completed  completed   completed     delivered  sent",
 ]  # fmt: skip
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under a folder, relative, with a file's bytes (None for a folder)."""
+    return {
+        path.relative_to(folder).as_posix(): None if path.is_dir() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def test_example_prints_the_seed_table_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,7 +86,9 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
         "mode": "aggregate", "generated": 2, "delivered": 2, "failed": 0, "pending": 0,
         "attempts": 2,
     }  # fmt: skip
-    assert sorted(p.name for p in out.iterdir()) == ["bodies", "summary.json", "trace.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".connect-sim-run", "bodies", "summary.json", "trace.jsonl",
+    ]  # fmt: skip
     assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000001.json", "000002.json"]
 
 
@@ -123,6 +135,9 @@ def test_run_traces_retries_failures_and_pending(tmp_path: Path) -> None:
             "error: argument --seed: invalid int value",
         ),
         (["compare", "missing.toml"], "error: missing.toml: cannot read the file"),
+        (["run", "missing.toml", "--out", "x"], "error: missing.toml: cannot read the file"),
+        (["compare", SEED, "--seed", "1.5"], "error: argument --seed: invalid int value"),
+        (["example", "--colour"], "error: unrecognized arguments: --colour"),
     ],
 )
 def test_bad_input_prints_one_line_and_exits_2(
@@ -161,16 +176,18 @@ def test_text_xml_cannot_carry_fails_the_run_before_anything_is_written(
         .replace('name = "listener"', 'name = "listener"\nformat = "xml"'),
         encoding="utf-8",
     )
-    out = tmp_path / "out"
-    out.mkdir()
+    out = tmp_path / "out"  # an earlier run, and a file of the user's beside it
+    assert main(["run", SEED, "--out", str(out)]) == 0
     (out / "keep.txt").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    capsys.readouterr()
     assert main(["run", str(scenario), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == (
         f"error: {scenario}: envelope 'e1': subject: character U+0007 at position 7 cannot be written in "
         "XML 1.0\n"
     )
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert tree(out) == before
 
 
 def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> None:
@@ -228,3 +245,166 @@ def test_compare_title_counts_duplicates_apart(
     assert main(["compare", str(scenario)]) == 0
     title = capsys.readouterr().out.splitlines()[0]
     assert title.endswith("Aggregate made 2 and delivered 2 (plus 2 duplicates)")
+
+
+def only_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line a failing command prints: on stderr, starting error:, nothing on stdout."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+def test_run_out_refuses_a_folder_with_files_it_did_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    (out / "bodies").mkdir(parents=True)
+    (out / "bodies" / "mine.json").write_text("{}", encoding="utf-8")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = tree(out)
+
+    def no_run(*args: object) -> None:  # the folder is refused before a long run, not after
+        raise AssertionError("the simulation ran")
+
+    monkeypatch.setattr(cs.Simulation, "run", no_run)
+    assert main(["run", SEED, "--out", str(out)]) == 2
+    assert only_error_line(capsys) == (
+        f"error: {out}: holds files and no .connect-sim-run marker of an earlier run; "
+        "connect-sim never overwrites files it did not write (choose a new or empty folder)\n"
+    )
+    assert tree(out) == before
+
+
+def test_a_rerun_replaces_only_its_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["run", SEED, "--out", str(out)]) == 0  # SIM: six bodies
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "bodies" / "mine.txt").write_text("mine too", encoding="utf-8")
+    assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0  # two
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == f"wrote 2 message bodies to {out / 'bodies'}"
+    assert sorted(p.name for p in (out / "bodies").iterdir()) == [
+        "000001.json", "000002.json", "mine.txt",
+    ]  # fmt: skip
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "bodies" / "mine.txt").read_text(encoding="utf-8") == "mine too"
+
+
+@pytest.mark.parametrize("out", ["", " ", "\t"])
+def test_out_that_is_empty_is_refused(
+    out: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty --out used to mean this folder
+    assert main(["run", SEED, "--out", out]) == 2
+    assert only_error_line(capsys) == (
+        "error: the output folder's name is empty (name a folder; '.' is this one)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("marked", [False, True], ids=["new folder", "earlier run"])
+def test_bodies_being_a_file_writes_nothing(
+    marked: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    if marked:
+        assert main(["run", SEED, "--out", str(out)]) == 0
+        capsys.readouterr()
+        output._remove(out / "bodies")
+    else:
+        out.mkdir()
+    (out / "bodies").write_text("not a folder", encoding="utf-8")
+    before = tree(out)
+    assert main(["run", SEED, "--out", str(out)]) == 2
+    assert only_error_line(capsys) == (
+        f"error: {out / 'bodies'}: a file, where connect-sim writes the bodies; "
+        "nothing was written\n"
+    )
+    assert tree(out) == before
+
+
+def test_trace_being_a_folder_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (out / "trace.jsonl").mkdir(parents=True)
+    assert main(["run", SEED, "--out", str(out)]) == 2
+    assert only_error_line(capsys) == (
+        f"error: {out / 'trace.jsonl'}: a folder, where connect-sim writes the trace; "
+        "nothing was written\n"
+    )
+    assert tree(out) == {"trace.jsonl": None}
+
+
+def fail_on_body(monkeypatch: pytest.MonkeyPatch, number: int, error: BaseException) -> None:
+    """Make writing the ``number``-th body fail, after writing half of it (a full disk)."""
+    write = output._write_file
+    seen: list[Path] = []
+
+    def failing(path: Path, data: bytes) -> None:
+        if path.parent.name == "bodies":
+            seen.append(path)
+            if len(seen) == number:
+                write(path, data[: len(data) // 2])
+                raise error
+        write(path, data)
+
+    monkeypatch.setattr(output, "_write_file", failing)
+
+
+def test_ctrl_c_prints_error_interrupted_and_exits_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "new" / "out"
+    fail_on_body(monkeypatch, 3, KeyboardInterrupt())
+    assert main(["run", SEED, "--out", str(out)]) == 130
+    assert only_error_line(capsys) == "error: interrupted\n"
+    assert list(tmp_path.iterdir()) == []  # the folders it made are gone too
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "No space left on device"),
+        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),
+    ],
+)
+def test_a_failure_while_writing_prints_one_error_line_and_exits_2(
+    error: OSError,
+    says: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "out"
+    assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0
+    capsys.readouterr()
+    before = tree(out)
+    error.filename = str(out / ".connect-sim-staging" / "bodies" / "000004.json")
+    fail_on_body(monkeypatch, 4, error)
+    assert main(["run", SEED, "--out", str(out)]) == 2
+    assert only_error_line(capsys) == (
+        f"error: cannot write the run to {out}: {error.filename}: {says}\n"
+    )
+    assert tree(out) == before  # the earlier run, untouched; no staging folder
+
+
+def test_the_installed_command_exits_130_on_ctrl_c_without_a_traceback(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from connect_sim import cli, output\n"
+        "def interrupt(path, data):\n"
+        "    raise KeyboardInterrupt\n"
+        "output._write_file = interrupt\n"
+        f"sys.argv = ['connect-sim', 'run', {SEED!r}, '--out', {str(tmp_path / 'o')!r}]\n"
+        "cli._entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "error: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
