@@ -299,7 +299,9 @@ class Degraded:
     the answer and ``listener`` never sees the attempt (the endpoint was down
     or unreachable); when it answers a 2xx, the attempt goes to ``listener``,
     whose answer counts, after both latencies.  This is how the strategies put
-    outages in front of your real code.
+    outages in front of your real code.  An attempt the behaviour failed has
+    ``reached_listener`` false, so that the testing helpers never blame your
+    listener for it.
     """
 
     listener: Any = attrs.field()
@@ -325,6 +327,7 @@ class _DegradedSession:
     def respond(self, attempt: Attempt) -> Response:
         status, latency = self.behaviour.respond(attempt)
         if status is None or not 200 <= status < 300:
+            attempt.reached_listener = False  # the endpoint was down: the listener never saw it
             return (status, latency)
         answer, more = self.listener.respond(attempt)
         return (answer, latency + more)

@@ -126,13 +126,17 @@ class Attempt:
         duplicate: True for an accidental duplicate (an Aggregate anomaly).
         error: what went wrong in an in-process listener's code (a traceback),
             or ``None``.
+        reached_listener: False when something in front of the listener (the
+            behaviour of a :class:`~connect_sim.listeners.Degraded`: an outage,
+            a flaky network) failed the attempt before it got there; the
+            listener then never saw it, and its answer is not the listener's.
         body: the exact bytes Connect would post (rendered on first use).
         headers: the request headers that go with the body (likewise).
     """
 
     __slots__ = ("_body", "_headers", "_renderer", "configuration", "duplicate", "end", "error",
-                 "generated", "message", "number", "outcome", "snapshot", "status",
-                 "time")  # fmt: skip
+                 "generated", "message", "number", "outcome", "reached_listener", "snapshot",
+                 "status", "time")  # fmt: skip
 
     def __init__(
         self,
@@ -156,6 +160,7 @@ class Attempt:
         self.status: int | None = None
         self.outcome = ""
         self.error: str | None = None
+        self.reached_listener = True
         self._renderer = renderer
         self._body: bytes | None = None
         self._headers: dict[str, str] | None = None

@@ -10,7 +10,7 @@
 - :func:`drain`: run a scenario to the end, with the later traffic that
   releases Aggregate's waiting retries.
 - :class:`ScenarioPlan` and its parts: scenarios as data, as the strategies
-  make them.
+  make them; :data:`TEST_HMAC_KEY`, the key they sign with.
 
 The pytest plugin (the ``connect_sim`` fixture, the ``both_delivery_modes``
 marker) is registered when connect-sim is installed; see
@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .assertions import assert_converged, assert_nothing_lost, assert_sim_order
-from .plans import ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
+from .plans import TEST_HMAC_KEY, ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
 from .reference import ReferenceListener
 from .running import drain
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .stateful import ListenerStateMachine
 
 __all__ = [
+    "TEST_HMAC_KEY",
     "ConfigurationPlan",
     "EnvelopePlan",
     "ListenerStateMachine",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Final
 
 import attrs
 
@@ -28,7 +29,12 @@ from ..envelope import Recipient
 from ..listeners import AlwaysOk, Degraded, Listener
 from ..simulation import Simulation
 
-__all__ = ["ConfigurationPlan", "EnvelopePlan", "ScenarioPlan", "Step"]
+__all__ = ["TEST_HMAC_KEY", "ConfigurationPlan", "EnvelopePlan", "ScenarioPlan", "Step"]
+
+#: The HMAC key the testing recipes sign with unless told otherwise: give it to your
+#: listener under test (``ScenarioPlan.build`` and ``ListenerStateMachine`` use it).
+#: It is a test key, published in the docs; never use it for a real listener.
+TEST_HMAC_KEY: Final = "connect-sim-test-key"
 
 
 def _recipients(value: Iterable[Recipient]) -> tuple[Recipient, ...]:
@@ -99,7 +105,7 @@ class ScenarioPlan:
         self,
         mode: str = "sim",
         listener: Listener | None = None,
-        hmac_keys: Sequence[str] = (),
+        hmac_keys: str | Sequence[str] = (TEST_HMAC_KEY,),
     ) -> Simulation:
         """A fresh simulation of the plan under ``mode``, not yet run.
 
@@ -107,9 +113,12 @@ class ScenarioPlan:
         ``Callable(my_handler)``), every configuration delivers to it through
         its behaviour: an attempt that the behaviour fails never reaches your
         code.  Without, the behaviours answer by themselves.  ``mode`` forces
-        every configuration to one algorithm.  ``hmac_keys`` sign every
-        configuration's messages (your listener's test keys: plans never hold
-        keys, so that they print whole).
+        every configuration to one algorithm (Aggregate's anomalies are
+        dropped under SIM).  ``hmac_keys`` sign every configuration's
+        messages: by default :data:`TEST_HMAC_KEY`, so that a listener that
+        checks signatures works out of the box with that key; give your own
+        test keys, or ``()`` for unsigned messages.  (Plans never hold keys,
+        so that they print whole.)
         """
         sim = Simulation(mode=mode, seed=self.seed)
         made = {}
@@ -120,7 +129,7 @@ class ScenarioPlan:
         for plan in self.configurations:
             configuration = plan.configuration.for_mode(mode)
             if hmac_keys:
-                configuration = attrs.evolve(configuration, hmac_keys=list(hmac_keys))
+                configuration = attrs.evolve(configuration, hmac_keys=hmac_keys)
             target = plan.behaviour if listener is None else Degraded(listener, plan.behaviour)
             scope = None if plan.envelope is None else made[plan.envelope]
             sim.add_configuration(configuration, listener=target, envelope=scope)

@@ -3,9 +3,12 @@
 Subclass :class:`ListenerStateMachine`, say how to reach your listener and how
 to ask it what it believes, and Hypothesis does the rest: it creates, sends,
 views, signs, declines and voids envelopes, lets time pass (hours, days: long
-enough for Connect's daily retries), and breaks and repairs your listener,
-in every order it can think of.  Whenever the delivery queue has drained,
-your listener must say every envelope's true status.
+enough for Connect's daily retries), and breaks and repairs the endpoints of
+two configurations that feed your listener, in every order it can think of.
+After every step your listener must have accepted everything that reached
+it; whenever the queues have drained it must say every envelope's newest
+status; at the end, with everything delivered, every envelope's true status.
+Messages are signed with :data:`~connect_sim.testing.TEST_HMAC_KEY`.
 
     class TestMyListener(ListenerStateMachine):
         mode = "aggregate"
@@ -37,7 +40,9 @@ from ..lifecycle import apply
 from ..listeners import Degraded, Listener
 from ..result import Result
 from ..simulation import Simulation
-from .assertions import assert_converged
+from .assertions import assert_converged, assert_nothing_lost
+from .diagnosis import refusal_report
+from .plans import TEST_HMAC_KEY
 from .running import drain, nothing_pending
 from .strategies import recipients
 
@@ -51,7 +56,7 @@ _WAITS = (timedelta(seconds=1), timedelta(seconds=59), timedelta(minutes=2), tim
 
 
 class _Switch:
-    """The listener's availability: a behaviour the machine turns off and on."""
+    """An endpoint's availability: a behaviour the machine turns off and on."""
 
     def __init__(self) -> None:
         self.down = False
@@ -64,29 +69,37 @@ class _Switch:
 
 
 class ListenerStateMachine(RuleBasedStateMachine):
-    """Rules that drive a listener; an invariant that it converges. Subclass it.
+    """Rules that drive a listener; invariants that it accepts and converges. Subclass it.
 
     Implement :meth:`listener` (your listener as a connect-sim listener, such
     as ``Callable(handler)`` or ``Wsgi(app)``) and :meth:`status_of` (what your
     listener believes an envelope's status is, by envelope GUID).  Set
-    ``mode`` to ``"aggregate"`` for the other algorithm, and ``configuration``
-    for another format, events or keys.
+    ``mode`` to ``"aggregate"`` for the other algorithm, and
+    ``configurations`` for other formats, events or keys.
     """
 
     #: The delivery algorithm the machine runs.
     mode: ClassVar[str] = "sim"
-    #: The configuration that delivers to your listener.  Its retries outlast any outage
-    #: the machine makes (Connect's ten would put long outages in the failure log, and a
-    #: listener cannot know what it was never sent).
-    configuration: ClassVar[Configuration] = Configuration(
-        name="listener", include_data=["recipients"], max_retries=1000
-    )
+    #: The configurations that deliver to your listener, each behind its own switch, so
+    #: that one queue can fall a day behind the other.  The first subscribes to every
+    #: status; the second only to ``envelope-sent``, like an envelope's own notification,
+    #: so its late messages are stale.  Both sign with :data:`TEST_HMAC_KEY`.  Their
+    #: retries outlast any outage the machine makes (Connect's ten would put long outages
+    #: in the failure log, and a listener cannot know what it was never sent).
+    configurations: ClassVar[tuple[Configuration, ...]] = (
+        Configuration(name="listener", include_data=["recipients"], max_retries=1000,
+                      hmac_keys=[TEST_HMAC_KEY]),
+        Configuration(name="sent-only", events=["envelope-sent"], format="xml",
+                      max_retries=1000, hmac_keys=[TEST_HMAC_KEY]),
+    )  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
-        self.switch = _Switch()
+        self.switches = [_Switch() for _ in self.configurations]
         self.simulation = Simulation(mode=self.mode, seed=0)
         self.envelopes: list[Envelope] = []
+        #: Set once a check has failed: the teardown then leaves the example as it is.
+        self.failed = False
 
     def listener(self) -> Listener:
         """Your listener, fresh for each example (called once per example)."""
@@ -100,10 +113,12 @@ class ListenerStateMachine(RuleBasedStateMachine):
 
     @initialize()
     def connect(self) -> None:
-        """Point a configuration at the listener, through the switch."""
-        self.simulation.add_configuration(
-            self.configuration, listener=Degraded(self.listener(), self.switch)
-        )
+        """Point every configuration at the listener, each through its own switch."""
+        listener = self.listener()
+        for configuration, switch in zip(self.configurations, self.switches, strict=True):
+            self.simulation.add_configuration(
+                configuration.for_mode(self.mode), listener=Degraded(listener, switch)
+            )
 
     def _now(self) -> timedelta:
         return timedelta(milliseconds=self.simulation.now)
@@ -158,34 +173,54 @@ class ListenerStateMachine(RuleBasedStateMachine):
         """Time passes: Aggregate windows close, daily retries come due."""
         self.simulation.run(until=self._now() + wait)
 
-    @rule()
-    def break_listener(self) -> None:
-        """The listener goes down: attempts get 503 and never reach your code."""
-        self.switch.down = True
+    @rule(data=st.data())
+    def break_listener(self, data: st.DataObject) -> None:
+        """One configuration's endpoint goes down: attempts get 503, never reaching your code."""
+        data.draw(st.sampled_from(self.switches)).down = True
 
-    @rule()
-    def repair_listener(self) -> None:
-        """The listener comes back (queued messages wait for their retries)."""
-        self.switch.down = False
+    @rule(data=st.data())
+    def repair_listener(self, data: st.DataObject) -> None:
+        """An endpoint comes back (queued messages wait for their retries)."""
+        data.draw(st.sampled_from(self.switches)).down = False
 
     # -- checking -----------------------------------------------------------------
+
+    @invariant()
+    def accepts_every_message(self) -> None:
+        """Your listener answered 2xx to every message that reached it."""
+        if self.simulation._channels:
+            report = refusal_report(Result(self.simulation))
+            if report is not None:
+                self.failed = True
+                raise AssertionError(report)
 
     @invariant()
     def converged_once_drained(self) -> None:
         """With nothing left to deliver, the listener knows every envelope's status."""
         result = Result(self.simulation)
         if self.envelopes and nothing_pending(result):
+            self.failed = True  # until the check passes
             assert_converged(result, self.status_of)
+            self.failed = False
 
     def teardown(self) -> None:
-        """Repair the listener, deliver everything that is left, and check once more.
+        """Repair every endpoint, deliver everything that is left, and check the truth.
 
         Aggregate retries a failed message only after a later message succeeds,
         a day or more after the failure: :func:`~connect_sim.testing.drain`
-        sends that later traffic.
+        sends that later traffic.  Then every message must have been delivered
+        and your listener must know every envelope's true status.  Nothing of
+        this runs after a failed check: the example has failed already.
         """
-        if not self.simulation._channels:  # the example never got past initialize
+        if self.failed or not self.simulation._channels:
             return
-        self.switch.down = False
+        for switch in self.switches:
+            switch.down = False
+        # A day first: every waiting retry comes due in it, so a listener that refuses
+        # them fails here, not after a thousand days of retries.
+        self.simulation.run(until=self._now() + timedelta(days=1, minutes=1))
+        self.accepts_every_message()
         result = drain(self.simulation)
+        self.accepts_every_message()
+        assert_nothing_lost(result)
         assert_converged(result, self.status_of)

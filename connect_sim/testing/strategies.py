@@ -60,6 +60,9 @@ _DELAYS: Final = tuple(
 _STEPS: Final = ("sign", "view", "decline", "void", "bounce", "resend", "resend_recipient",
                  "fail_authentication", "correct")  # fmt: skip
 _ENVELOPE_STEPS: Final = frozenset({"void", "resend", "correct"})
+# Reasons a decline or a void may give: none (the default text), plain, and text that
+# JSON and XML must escape.
+_REASONS: Final = (None, "Wrong amount", 'Signer said: "not <today> & not here"', "Ünïcødé 签名")
 
 
 @st.composite
@@ -106,11 +109,20 @@ def timelines(draw: st.DrawFn, envelope: EnvelopePlan, max_steps: int = 8) -> tu
             continue  # not allowed now: drawn, but not part of the timeline
         state = emitted[-1][2]
         who = None if index is None else envelope.recipients[index].recipient_id
-        steps.append(Step(at=time, action=action, envelope=envelope.id, recipient=who))
+        reason = draw(st.sampled_from(_REASONS)) if action in ("decline", "void") else None
+        steps.append(
+            Step(at=time, action=action, envelope=envelope.id, recipient=who, reason=reason)
+        )
     return tuple(steps)
 
 
-_STATUSES: Final = st.sampled_from([503, 500, None, 404])
+# Failures: unavailable, an error, no answer, not found, and a redirect (never followed).
+_STATUSES: Final = st.sampled_from([503, 500, None, 404, 307])
+# Outage lengths: within the hour, across a retry, or days (past ten, SIM's and
+# Aggregate's ten retries run out).
+_OUTAGES: Final = st.one_of(
+    st.sampled_from(_DELAYS[3:10]), st.integers(1, 12).map(lambda days: timedelta(days=days))
+)
 _LATENCIES: Final = st.sampled_from([timedelta(0), timedelta(seconds=2), timedelta(seconds=30)])
 
 
@@ -118,15 +130,14 @@ def listener_behaviours(recovering: bool = True) -> st.SearchStrategy[Listener]:
     """Listener behaviours: always up, outages, scripted failures, flaky rates, latencies.
 
     With ``recovering`` (the default) every behaviour ends up answering 2xx,
-    or fails at random at a modest rate (10 or 30 %), so that Connect's
-    retries almost always deliver everything; without, a behaviour may fail
-    for good (a listener that always fails, or one slower than the 100 s
-    timeout), and messages end in the failure log.
+    or fails at random at a modest rate (10 or 30 %); outages last from a
+    minute to twelve days, so that Connect's ten retries sometimes run out.
+    Without, a behaviour may also fail for good (a listener that always
+    fails, or one slower than the 100 s timeout).  Failures answer 503, 500,
+    404, a 307 redirect (a failure: Connect follows none) or nothing at all.
     """
     windows = st.lists(
-        st.tuples(st.sampled_from(_DELAYS[:9]), st.sampled_from(_DELAYS[3:10])).map(
-            lambda w: (w[0], w[0] + w[1])
-        ),
+        st.tuples(st.sampled_from(_DELAYS[:9]), _OUTAGES).map(lambda w: (w[0], w[0] + w[1])),
         min_size=1,
         max_size=2,
     )
@@ -181,15 +192,17 @@ def configurations(
 def scenarios(
     draw: st.DrawFn,
     max_envelopes: int = 4,
-    max_configurations: int = 2,
+    max_configurations: int = 3,
     recovering: bool = True,
     anomalies: bool = False,
-    all_events: bool = True,
+    all_events: bool = False,
 ) -> ScenarioPlan:
     """A whole scenario: envelopes with valid timelines and configurations with behaviours.
 
-    The second configuration, if any, may be envelope-level (for the first
-    envelope), so that two queues feed one listener.  Build it with
+    Configurations after the first may be envelope-level (for the first
+    envelope), so that several queues feed one listener, and any may
+    subscribe to a few events only (unless ``all_events``): the cases where
+    a listener that lets the last arrival win goes wrong.  Build it with
     :meth:`ScenarioPlan.build` under either delivery algorithm.
     """
     plans = []
@@ -203,7 +216,7 @@ def scenarios(
     for number in range(1, draw(st.integers(1, max_configurations)) + 1):
         configuration = draw(configurations(f"c{number}", anomalies, all_events))
         scope = None
-        if number == 2 and draw(st.booleans()):
+        if number > 1 and draw(st.booleans()):
             scope = plans[0].id
         behaviour = draw(listener_behaviours(recovering))
         configured.append(ConfigurationPlan(configuration, behaviour, scope))
