@@ -11,7 +11,8 @@ fixture: loading it costs a suite that does not use it nothing.
   and once under ``"aggregate"``.
 - When a test that used the fixture fails, the report gains a section with
   the simulation's delivery trace: per attempt the time, configuration,
-  event, envelope, HTTP status and outcome.
+  event, envelope, HTTP status (marked when a behaviour in front of the
+  listener failed the attempt, so it never reached the listener) and outcome.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def trace_table(simulation: Simulation) -> str:
     rows = []
     for attempt in attempts[:MAX_TRACE_ROWS]:
         status = "no answer" if attempt.status is None else str(attempt.status)
+        if not attempt.reached_listener:  # a Degraded behaviour failed it on the way
+            status += " (never reached the listener)"
         rows.append([format_duration(attempt.time), attempt.configuration,
                      str(attempt.sequence), attempt.event, attempt.envelope.id,
                      str(attempt.number), status, attempt.outcome or "in flight"])  # fmt: skip

@@ -74,3 +74,20 @@ def test_the_payloads_listener_example_accepts_real_messages_and_refuses_forgeri
     signed = {"X-DocuSign-Signature-1": hmac_signature(garbage, keys[0])}
     assert handle(garbage, signed) == 400  # type: ignore[operator]
     assert [status for _, status in stored] == ["sent", "sent"]
+
+
+def test_the_testing_doc_shows_what_a_listener_that_refuses_everything_is_told() -> None:
+    doc = (ROOT / "docs" / "testing-your-listener.md").read_text(encoding="utf-8")
+    shown = re.search(
+        r"## When your listener is broken.*?```python\n(.*?)```\n\n```\nAssertionError: (.*?)\n```",
+        doc,
+        re.DOTALL,
+    )
+    assert shown is not None
+    code, message = shown.groups()
+    try:
+        exec(code, {})
+    except AssertionError as error:
+        assert str(error) == message
+    else:
+        raise AssertionError("the doc's broken listener passed")

@@ -74,3 +74,21 @@ def test_the_plugin_is_registered_by_the_install() -> None:
 
     plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
     assert plugins.get("connect_sim") == "connect_sim_pytest"
+
+
+def test_the_trace_marks_attempts_that_never_reached_the_listener() -> None:
+    from datetime import timedelta
+
+    import connect_sim as cs
+    from connect_sim.listeners import AlwaysOk, Degraded, Outage
+    from connect_sim_pytest import trace_table
+
+    sim = cs.Simulation()
+    down = Outage(windows=[(timedelta(0), timedelta(hours=1))])
+    sim.add_configuration(cs.Configuration("c", events=["envelope-sent"]),
+                          listener=Degraded(AlwaysOk(), down))  # fmt: skip
+    sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")]))
+    sim.run()
+    first, second = trace_table(sim).splitlines()[2:4]
+    assert "503 (never reached the listener)" in first and "retry" in first
+    assert "200" in second and "never reached" not in second
