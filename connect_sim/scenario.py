@@ -109,7 +109,7 @@ def _table(place: _Place, where: str, value: object, allowed: set[str]) -> dict[
     for key, item in value.items():
         if key not in _TIME_KEYS and _holds_time(item):
             raise place.error(where, f"{key}: a TOML date or time is not a value here, "
-                                     f"got {show(item)}")  # fmt: skip
+                                     f"got {show(item, key)}")  # fmt: skip
     return value
 
 

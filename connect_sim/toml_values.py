@@ -26,14 +26,18 @@ _MAX_ITEMS: Final = 6
 _MAX_LENGTH: Final = 120
 
 
-def show(value: object) -> str:
-    """``value`` as TOML text: secrets hidden, at most a line long.
+def show(value: object, key: str | None = None) -> str:
+    """``value`` (found under ``key``, if given) as TOML text: secrets hidden, one line.
 
     >>> show({"name": "c", "password": "pw", "windows": [["5h", "1h"]], "on": True})
     '{ name = "c", password = <hidden>, windows = [["5h", "1h"]], on = true }'
+    >>> show(["k1", "k2"], key="hmac_keys")
+    '<hidden>'
     >>> show(date(1979, 5, 27))
     '1979-05-27'
     """
+    if key in SECRET_KEYS:
+        return "<hidden>"
     text = _show(value, 0)
     if len(text) > _MAX_LENGTH:
         text = text[: _MAX_LENGTH - 1] + "…"

@@ -1,21 +1,40 @@
-"""Nonsense in a scenario file only ever raises ScenarioError, and the run only InvalidAction."""
+"""Nonsense in a scenario file only ever raises ScenarioError, and the run only InvalidAction.
+
+Two fuzzers: one breaks a valid scenario's parsed document in one to three
+places (values of every TOML type, huge numbers and durations, date-times,
+deep nesting), the other breaks its TOML text byte by byte.  Neither may get
+anything out but the library's errors, an error may never name a secret of
+the file, and whatever runs renders every body and writes its trace.
+"""
 
 from __future__ import annotations
 
+import tomllib
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import connect_sim as cs
-from connect_sim.scenario import Scenario
+from connect_sim.report import trace_records
+from connect_sim.scenario import Scenario, parse_scenario
+
+PASSWORD = "PW-SECRET-x1"
+KEY = "KEY-SECRET-y2"
 
 # Values of every TOML type, including nested ones, and some near-miss texts.
 scalars = st.one_of(
-    st.none(),
+    st.none(),  # no TOML value, but Scenario takes documents from Python too
     st.booleans(),
     st.integers(-5, 10**6),
+    st.sampled_from([10**40, -(10**40), 2**31, 2**63 - 1]),
     st.floats(allow_nan=True),
+    st.sampled_from([datetime(2026, 1, 1, 9, tzinfo=UTC), datetime(2026, 1, 1, 9),
+                     datetime(9999, 12, 31, 23, tzinfo=UTC), date(1979, 5, 27), time(7, 32)]),
+    st.sampled_from(["1000000000d", "99999999999999999999d", "36500d", "36501d",
+                     "9" * 40 + "ms", "9999-12-31T23:00:00Z", "9999-12-31T23:00:00-05:00",
+                     "1900-01-01T00:00:00Z"]),
     st.sampled_from(["", "0", "1m", "2x", "sue", "e1", "sim", "aggregate", "timeout",
                      "2026-01-01T00:00:00Z", "send", "view", "sign", "always_ok", "outage",
                      "flaky", "scripted", "signer", "carbon_copy", "envelope-sent", "Sent"]),
@@ -28,6 +47,15 @@ values = st.recursive(
     ),
     max_leaves=8,
 )
+# Deep nesting, which tomllib reads and every error message must survive.
+deep = st.integers(10, 400).map(lambda depth: _nest(depth))
+
+
+def _nest(depth: int) -> Any:
+    value: Any = "x"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
 
 
 def valid() -> dict[str, Any]:
@@ -45,7 +73,8 @@ def valid() -> dict[str, Any]:
                                             "status": "timeout"}},
             {"name": "c", "listener": {"kind": "scripted", "responses": [500, "timeout"],
                                        "then": 200}},
-            {"name": "d", "listener": {"kind": "always_ok", "status": 201}},
+            {"name": "d", "listener": {"kind": "always_ok", "status": 201}, "format": "xml",
+             "username": "connect", "password": PASSWORD, "hmac_keys": [KEY, KEY + "2"]},
         ],
         "envelope": [
             {"id": "e1", "subject": "S", "created": "0", "recipients": [
@@ -85,7 +114,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
             node = node[step]
         how = draw(st.sampled_from(["replace", "replace", "remove", "add"]))
         if how == "replace":
-            node[last] = draw(values)
+            node[last] = draw(st.one_of(values, deep) if draw(st.integers(0, 9)) == 0 else values)
         elif how == "remove":
             del node[last]
         elif isinstance(node, dict):
@@ -98,25 +127,91 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def outcome(document: dict[str, Any]) -> tuple[str, str]:
-    """("ok", "") or the library error's type and message; anything else propagates."""
+    """("ok", "") or the library error's type and message; anything else propagates.
+
+    A run that completes renders every body and its trace, as ``connect-sim run`` does.
+    """
     try:
         simulation = Scenario("fuzz.toml", document).build()
     except cs.ScenarioError as error:
         return "ScenarioError", str(error)
     try:
-        simulation.run()
+        result = simulation.run()
     except cs.InvalidAction as error:
         return "InvalidAction", str(error)
+    try:
+        trace_records(result)
+    except cs.PayloadError as error:  # text the XML format cannot carry
+        return "PayloadError", str(error)
     return "ok", ""
 
 
-@given(documents())
-@settings(max_examples=settings().max_examples * 4)  # cheap examples: run more of them
-def test_nonsense_raises_only_scenario_error(document: dict[str, Any]) -> None:
-    kind, message = outcome(document)
+def check(kind: str, message: str) -> None:
+    assert PASSWORD not in message and KEY not in message, message
     if kind == "ScenarioError":
         assert message.startswith("fuzz.toml: ")
         assert "\n" not in message
         assert message.count("fuzz.toml") == 1, "the file named twice"
     elif kind == "InvalidAction":
         assert message.startswith("fuzz.toml: action ")
+
+
+@given(documents())
+@settings(max_examples=settings().max_examples * 4)  # cheap examples: run more of them
+def test_nonsense_raises_only_scenario_error(document: dict[str, Any]) -> None:
+    check(*outcome(document))
+
+
+def _toml(value: Any) -> str:
+    """A TOML document for the fuzzer's starting point (tomllib reads, never writes)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+VALID_TOML = "\n".join(f"{key} = {_toml(value)}" for key, value in valid().items())
+
+
+@st.composite
+def toml_texts(draw: st.DrawFn) -> str:
+    """The valid scenario as TOML text, with one to four spans cut, repeated or replaced."""
+    text = VALID_TOML
+    for _ in range(draw(st.integers(1, 4))):
+        start = draw(st.integers(0, len(text)))
+        end = draw(st.integers(start, min(len(text), start + 12)))
+        how = draw(st.sampled_from(["cut", "repeat", "replace", "nest"]))
+        if how == "cut":
+            text = text[:start] + text[end:]
+        elif how == "repeat":
+            text = text[:end] + text[start:end] * draw(st.integers(1, 3)) + text[end:]
+        elif how == "nest":
+            depth = draw(st.sampled_from([3, 50, 3000]))
+            text = text[:start] + "[" * depth + "1" + "]" * depth + text[start:]
+        else:
+            text = text[:start] + draw(st.text(max_size=6)) + text[end:]
+    return text
+
+
+def test_the_fuzzers_starting_points_are_valid() -> None:
+    assert tomllib.loads(VALID_TOML) == valid()
+    assert outcome(valid())[0] in ("ok", "InvalidAction")
+
+
+@given(toml_texts())
+@settings(max_examples=settings().max_examples * 4)
+def test_broken_toml_text_raises_only_scenario_error(text: str) -> None:
+    try:
+        simulation = parse_scenario(text, "fuzz.toml").build()
+    except cs.ScenarioError as error:
+        check("ScenarioError", str(error))
+        return
+    try:
+        trace_records(simulation.run())
+    except (cs.InvalidAction, cs.PayloadError) as error:
+        check(type(error).__name__, str(error))
