@@ -5,7 +5,9 @@ for tests: one code path reads both the Connect 2.0 JSON and the legacy XML
 format and gives a :class:`ConnectMessage` with the facts a listener acts on.
 It trusts nothing: the body may be truncated, hostile or not from DocuSign at
 all.  Everything wrong with it raises :class:`~connect_sim.PayloadError` with
-a message that says what and where; no other exception escapes.
+a message that says what and where; no other exception escapes.  A keyword
+argument that makes no sense (``max_bytes="x"``) is the caller's mistake, not
+the request's, and raises :class:`~connect_sim.ConfigurationError` instead.
 
 XML is parsed with ``defusedxml`` with document type declarations forbidden,
 so entity expansion ("billion laughs"), external entities and DTD fetches
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from .errors import PayloadError
+from .errors import ConfigurationError, PayloadError
 from .formats import JSON_RECIPIENT_LISTS, XML_NAMESPACE, status_from_xml
 
 if TYPE_CHECKING:
@@ -112,10 +114,12 @@ def parse_message(
         content_type: the request's ``Content-Type``; ``application/json`` or
             ``text/xml``/``application/xml`` (parameters such as ``charset``
             are ignored).  ``None`` decides by the body's first character.
-        max_bytes: refuse larger bodies without reading them.
+        max_bytes: refuse larger bodies without reading them
+            (:data:`MAX_BODY_BYTES`, 32 MiB, by default).
 
     Raises:
         PayloadError: the body is not a Connect message (with the reason).
+        ConfigurationError: ``max_bytes`` is not a positive integer.
 
     >>> body = (b'{"event":"envelope-sent","uri":"/x","retryCount":0,"configurationId":1,'
     ...         b'"apiVersion":"v2.1","generatedDateTime":"2026-01-01T00:00:00.0000000Z",'
@@ -124,6 +128,8 @@ def parse_message(
     >>> message.event, message.status, message.generated.isoformat()
     ('envelope-sent', 'sent', '2026-01-01T00:00:00+00:00')
     """
+    # The caller's mistakes first: they are not the request's fault, whatever the body.
+    _check_limit(max_bytes, "max_bytes")
     if isinstance(body, bytearray | memoryview):
         body = bytes(body)
     if not isinstance(body, bytes):
@@ -134,6 +140,17 @@ def parse_message(
     if kind == "json":
         return _parse_json(body)
     return _parse_xml(body)
+
+
+def _check_limit(value: object, name: str) -> None:
+    # bool is an int to Python, but max_bytes=True is a mistake, not a limit of 1.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else f"{shown[:57]}..."
+        raise ConfigurationError(
+            f"parse_message {name}: expected a positive integer, got {shown} "
+            f"({type(value).__name__})"
+        )
 
 
 def _kind(body: bytes, content_type: str | None) -> str:

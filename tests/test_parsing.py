@@ -224,3 +224,35 @@ def test_real_json_with_any_part_replaced_parses_or_raises_payload_error(body: b
     with contextlib.suppress(cs.PayloadError):
         message = cs.parse_message(body, "application/json")
         assert isinstance(message, cs.ConnectMessage)
+
+
+# -- The caller's mistakes are ConfigurationError, not PayloadError -------------------------
+
+
+def test_max_bytes_that_is_not_a_number_is_a_configuration_error() -> None:
+    with pytest.raises(cs.ConfigurationError,
+                       match=r"parse_message max_bytes: expected a positive integer, got 'x' "
+                             r"\(str\)"):  # fmt: skip
+        cs.parse_message(b"{}", max_bytes="x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("keyword", ["max_bytes"])
+@pytest.mark.parametrize("value", [True, False, 0, -1, 1.5, 10.0, None, "10", b"10", [10]])
+def test_a_limit_that_is_not_a_positive_integer_is_a_configuration_error(
+    keyword: str, value: object
+) -> None:
+    with pytest.raises(cs.ConfigurationError, match=f"parse_message {keyword}: expected") as error:
+        cs.parse_message(seed_bodies("json")[0].body, **{keyword: value})  # type: ignore[arg-type]
+    # A listener's "except PayloadError: return 400" must not hide the caller's mistake.
+    assert not isinstance(error.value, cs.PayloadError)
+
+
+def test_a_bad_limit_is_reported_whatever_the_body() -> None:
+    with pytest.raises(cs.ConfigurationError):
+        cs.parse_message("not even bytes", max_bytes=0)  # type: ignore[arg-type]
+
+
+def test_a_huge_bad_limit_is_not_echoed_whole() -> None:
+    with pytest.raises(cs.ConfigurationError) as error:
+        cs.parse_message(b"{}", max_bytes="x" * 100_000)  # type: ignore[arg-type]
+    assert len(str(error.value)) < 150
