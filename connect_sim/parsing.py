@@ -9,10 +9,19 @@ a message that says what and where; no other exception escapes.  A keyword
 argument that makes no sense (``max_bytes="x"``) is the caller's mistake, not
 the request's, and raises :class:`~connect_sim.ConfigurationError` instead.
 
+A hostile body must cost no more than a small multiple of its size.  Bodies
+above ``max_bytes`` are refused unread.  JSON is decoded whole by the
+standard library's C decoder, within bounds: the number of values is bounded
+before anything is built, by counting ``[``, ``{`` and ``,`` at C speed
+(which over-counts, never under-counts); nesting is bounded by ``max_depth``
+after decoding (the decoder's own recursion guard, at the interpreter's
+recursion limit, stops far deeper bodies first, so decoding never recurses
+without bound); integers longer than 40 characters are refused as they are
+met, since converting one costs time growing with the square of its length.
+
 XML is parsed with ``defusedxml`` with document type declarations forbidden,
 so entity expansion ("billion laughs"), external entities and DTD fetches
-are refused before they do anything.  Bodies above ``max_bytes`` are refused
-unread.
+are refused before they do anything.
 """
 
 from __future__ import annotations
@@ -30,11 +39,26 @@ from .formats import JSON_RECIPIENT_LISTS, XML_NAMESPACE, status_from_xml
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-__all__ = ["MAX_BODY_BYTES", "ConnectMessage", "RecipientStatus", "parse_message"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "ConnectMessage",
+    "RecipientStatus",
+    "parse_message",
+]
 
 #: The largest body :func:`parse_message` reads unless told otherwise (documents included
 #: in a message make it large; anything beyond this is refused, not parsed).
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+
+#: The deepest nesting :func:`parse_message` reads unless told otherwise: JSON objects and
+#: arrays open at once (the top object is 1).  Connect's deepest is under 10.
+MAX_DEPTH: Final = 64
+
+#: The most JSON values :func:`parse_message` reads unless told otherwise.  A Connect
+#: message has a few thousand at most, even with many recipients and tabs.
+MAX_ITEMS: Final = 200_000
 
 _NS: Final = f"{{{XML_NAMESPACE}}}"
 _JSON_TYPES: Final = {key: kind for kind, key in JSON_RECIPIENT_LISTS.items()}
@@ -105,7 +129,12 @@ class ConnectMessage:
 
 
 def parse_message(
-    body: bytes, content_type: str | None = None, *, max_bytes: int = MAX_BODY_BYTES
+    body: bytes,
+    content_type: str | None = None,
+    *,
+    max_bytes: int = MAX_BODY_BYTES,
+    max_depth: int = MAX_DEPTH,
+    max_items: int = MAX_ITEMS,
 ) -> ConnectMessage:
     """Parse a Connect message body, JSON or legacy XML, into a :class:`ConnectMessage`.
 
@@ -116,10 +145,15 @@ def parse_message(
             are ignored).  ``None`` decides by the body's first character.
         max_bytes: refuse larger bodies without reading them
             (:data:`MAX_BODY_BYTES`, 32 MiB, by default).
+        max_depth: refuse JSON bodies nested deeper: objects and arrays open
+            at once (:data:`MAX_DEPTH`, 64).
+        max_items: refuse JSON bodies with more values (:data:`MAX_ITEMS`,
+            200,000), before decoding them.
 
     Raises:
-        PayloadError: the body is not a Connect message (with the reason).
-        ConfigurationError: ``max_bytes`` is not a positive integer.
+        PayloadError: the body is not a Connect message, or passes a limit
+            (the message gives the reason).
+        ConfigurationError: a limit is not a positive integer.
 
     >>> body = (b'{"event":"envelope-sent","uri":"/x","retryCount":0,"configurationId":1,'
     ...         b'"apiVersion":"v2.1","generatedDateTime":"2026-01-01T00:00:00.0000000Z",'
@@ -130,6 +164,8 @@ def parse_message(
     """
     # The caller's mistakes first: they are not the request's fault, whatever the body.
     _check_limit(max_bytes, "max_bytes")
+    _check_limit(max_depth, "max_depth")
+    _check_limit(max_items, "max_items")
     if isinstance(body, bytearray | memoryview):
         body = bytes(body)
     if not isinstance(body, bytes):
@@ -138,7 +174,7 @@ def parse_message(
         raise PayloadError(f"the body is {len(body)} bytes, more than the limit of {max_bytes}")
     kind = _kind(body, content_type)
     if kind == "json":
-        return _parse_json(body)
+        return _parse_json(body, max_depth, max_items)
     return _parse_xml(body)
 
 
@@ -151,6 +187,10 @@ def _check_limit(value: object, name: str) -> None:
             f"parse_message {name}: expected a positive integer, got {shown} "
             f"({type(value).__name__})"
         )
+
+
+# Leading bytes that say nothing about the format: a UTF-8 byte order mark, white space.
+_LEADING: Final = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
 
 
 def _kind(body: bytes, content_type: str | None) -> str:
@@ -168,7 +208,10 @@ def _kind(body: bytes, content_type: str | None) -> str:
             f"content type {content_type[:80]!r} is neither JSON nor XML "
             "(expected application/json or text/xml)"
         )
-    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    # A match, not lstrip(): lstrip would copy the whole body to look at one byte.
+    leading = _LEADING.match(body)
+    at = leading.end() if leading is not None else 0
+    start = body[at : at + 1]
     if start == b"{":
         return "json"
     if start == b"<":
@@ -195,22 +238,38 @@ def _field(obj: dict[str, Any], key: str, kind: type, where: str, required: bool
 _KIND_NAMES: Final = {str: "a string", int: "an integer", dict: "an object", list: "an array"}
 
 
-def _parse_json(body: bytes) -> ConnectMessage:
+def _parse_json(body: bytes, max_depth: int, max_items: int) -> ConnectMessage:
+    # Every value but the top one is the first of its array or object or follows a comma,
+    # so this bounds the values (and the keys) before the decoder builds any; brackets and
+    # commas inside strings only over-count.
+    containers = body.count(b"[") + body.count(b"{")
+    values = containers + body.count(b",") + 1
+    if values > max_items:
+        raise PayloadError(
+            f"JSON message: too many values: up to {values} by its brackets and commas, "
+            f"more than the limit of {max_items}"
+        )
     try:
-        document = json.loads(body.decode("utf-8-sig"))
+        document = json.loads(body.decode("utf-8-sig"), parse_int=_json_int)
+    except PayloadError:
+        raise
     except UnicodeDecodeError as error:
         raise PayloadError(f"JSON message: not UTF-8 (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise PayloadError(
             f"JSON message: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
-    except (RecursionError, ValueError) as error:
-        # Nesting too deep for the decoder, or a number too long to convert.
+    except RecursionError:
+        # The C decoder's own guard: nesting near the interpreter's recursion limit.
+        raise PayloadError("JSON message: nested too deeply to decode (RecursionError)") from None
+    except ValueError as error:
         raise PayloadError(f"JSON message: cannot be decoded ({type(error).__name__})") from None
     if not isinstance(document, dict):
         raise PayloadError(
             f"JSON message: the top level must be an object, got {type(document).__name__}"
         )
+    if containers > max_depth:  # fewer containers cannot nest deeper: no need to look
+        _check_json_depth(document, max_depth)
     event = _field(document, "event", str, "")
     retry_count = _field(document, "retryCount", int, "")
     configuration_id = _field(document, "configurationId", int, "", required=False)
@@ -239,6 +298,36 @@ def _parse_json(body: bytes) -> ConnectMessage:
         configuration_id=configuration_id, account_id=account_id, subject=subject,
         custom_fields=custom,
     )  # fmt: skip
+
+
+# Longer integers are refused: converting one costs time growing with the square of its
+# length (Python stops at 4,300 digits).  Connect's integers are ids and counts.
+_MAX_INT_CHARS: Final = 40
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_INT_CHARS:
+        raise PayloadError(
+            f"JSON message: an integer of {len(text)} characters, more than the limit of "
+            f"{_MAX_INT_CHARS}"
+        )
+    return int(text)
+
+
+def _check_json_depth(document: dict[str, Any], max_depth: int) -> None:
+    """Refuse objects and arrays nested more than ``max_depth`` deep (the top one is 1)."""
+    level: list[Any] = [document]
+    depth = 1
+    while level:  # one level at a time, so no recursion, and each value is seen once
+        if depth > max_depth:
+            raise PayloadError(f"JSON message: nested more than {max_depth} deep")
+        inner = []
+        for container in level:
+            for value in container.values() if isinstance(container, dict) else container:
+                if isinstance(value, dict | list):
+                    inner.append(value)
+        level = inner
+        depth += 1
 
 
 def _json_recipients(lists: dict[str, Any]) -> tuple[RecipientStatus, ...]:

@@ -226,6 +226,54 @@ def test_real_json_with_any_part_replaced_parses_or_raises_payload_error(body: b
         assert isinstance(message, cs.ConnectMessage)
 
 
+# -- Bounds: any body under the byte limit costs a small multiple of its size -------------
+
+
+def test_a_json_body_of_millions_of_values_is_refused_before_it_is_parsed() -> None:
+    # Invalid JSON too (never closed): the count refuses it before the decoder could say so.
+    body = b'{"a":[' + b"0," * 2_000_000
+    with pytest.raises(cs.PayloadError, match=r"too many values: up to 2000003 by its brackets "
+                       r"and commas, more than the limit of 200000"):  # fmt: skip
+        cs.parse_message(body)
+
+
+def test_a_json_body_nested_deeper_than_max_depth_is_refused() -> None:
+    def nested(depth: int) -> bytes:  # MINIMAL with arrays nested in it, the top object is 1
+        inner = b"[" * (depth - 1) + b"]" * (depth - 1)
+        return json.dumps(MINIMAL).encode()[:-1] + b',"x":' + inner + b"}"
+
+    assert cs.parse_message(nested(64)).envelope_id == "e"
+    with pytest.raises(cs.PayloadError, match="JSON message: nested more than 64 deep"):
+        cs.parse_message(nested(65))
+    with pytest.raises(cs.PayloadError, match="nested more than 2 deep"):
+        cs.parse_message(nested(3), max_depth=2)
+    with pytest.raises(cs.PayloadError, match="nested too deeply to decode"):
+        cs.parse_message(nested(100_000), max_depth=1_000_000)
+
+
+def test_a_json_integer_of_thousands_of_digits_is_refused() -> None:
+    body = json.dumps({**MINIMAL, "retryCount": 10**4000}).encode()
+    with pytest.raises(cs.PayloadError, match="an integer of 4001 characters, more than the "
+                       "limit of 40"):  # fmt: skip
+        cs.parse_message(body)
+    long_but_fine = json.dumps({**MINIMAL, "retryCount": -(10**38)}).encode()
+    assert cs.parse_message(long_but_fine).retry_count == -(10**38)
+
+
+def test_the_limits_have_documented_defaults() -> None:
+    from connect_sim.parsing import MAX_BODY_BYTES, MAX_DEPTH, MAX_ITEMS
+
+    assert (MAX_BODY_BYTES, MAX_DEPTH, MAX_ITEMS) == (32 * 1024 * 1024, 64, 200_000)
+    body = seed_bodies("json")[0].body
+    with pytest.raises(cs.PayloadError, match="too many values"):
+        cs.parse_message(body, max_items=10)
+
+
+def test_the_format_is_sniffed_past_a_byte_order_mark_and_white_space() -> None:
+    body = seed_bodies("json")[0].body
+    assert cs.parse_message(b"\xef\xbb\xbf \r\n\t" + body).format == "json"
+
+
 # -- The caller's mistakes are ConfigurationError, not PayloadError -------------------------
 
 
@@ -236,7 +284,7 @@ def test_max_bytes_that_is_not_a_number_is_a_configuration_error() -> None:
         cs.parse_message(b"{}", max_bytes="x")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("keyword", ["max_bytes"])
+@pytest.mark.parametrize("keyword", ["max_bytes", "max_depth", "max_items"])
 @pytest.mark.parametrize("value", [True, False, 0, -1, 1.5, 10.0, None, "10", b"10", [10]])
 def test_a_limit_that_is_not_a_positive_integer_is_a_configuration_error(
     keyword: str, value: object
@@ -249,10 +297,10 @@ def test_a_limit_that_is_not_a_positive_integer_is_a_configuration_error(
 
 def test_a_bad_limit_is_reported_whatever_the_body() -> None:
     with pytest.raises(cs.ConfigurationError):
-        cs.parse_message("not even bytes", max_bytes=0)  # type: ignore[arg-type]
+        cs.parse_message("not even bytes", max_items=0)  # type: ignore[arg-type]
 
 
 def test_a_huge_bad_limit_is_not_echoed_whole() -> None:
     with pytest.raises(cs.ConfigurationError) as error:
-        cs.parse_message(b"{}", max_bytes="x" * 100_000)  # type: ignore[arg-type]
+        cs.parse_message(b"{}", max_depth="x" * 100_000)  # type: ignore[arg-type]
     assert len(str(error.value)) < 150
