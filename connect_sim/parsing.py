@@ -9,19 +9,28 @@ a message that says what and where; no other exception escapes.  A keyword
 argument that makes no sense (``max_bytes="x"``) is the caller's mistake, not
 the request's, and raises :class:`~connect_sim.ConfigurationError` instead.
 
-A hostile body must cost no more than a small multiple of its size.  Bodies
-above ``max_bytes`` are refused unread.  JSON is decoded whole by the
-standard library's C decoder, within bounds: the number of values is bounded
-before anything is built, by counting ``[``, ``{`` and ``,`` at C speed
-(which over-counts, never under-counts); nesting is bounded by ``max_depth``
-after decoding (the decoder's own recursion guard, at the interpreter's
-recursion limit, stops far deeper bodies first, so decoding never recurses
-without bound); integers longer than 40 characters are refused as they are
-met, since converting one costs time growing with the square of its length.
+Theory of operation
+-------------------
+A hostile body must cost no more than a small multiple of its size, whatever
+it holds, so every cost is bounded before it is paid:
 
-XML is parsed with ``defusedxml`` with document type declarations forbidden,
-so entity expansion ("billion laughs"), external entities and DTD fetches
-are refused before they do anything.
+- bodies above ``max_bytes`` are refused unread;
+- the number of values is bounded before anything is built, by counting
+  bytes at C speed (JSON: ``[``, ``{`` and ``,``; XML: ``<`` and ``=``, see
+  :mod:`connect_sim.xml_reading`), which over-counts but never under-counts;
+- nesting is bounded by ``max_depth``: XML as the elements open, JSON after
+  decoding (the decoder's own recursion guard, at the interpreter's recursion
+  limit, stops far deeper bodies first, so decoding never recurses without
+  bound);
+- JSON integers longer than 40 characters are refused as they are met:
+  converting one costs time growing with the square of its length;
+- XML is streamed through ``defusedxml``'s expat parser, with document type
+  declarations forbidden (so entity expansion and external entities are
+  refused before they do anything), and only the elements read here are
+  kept: a document's base64 content is never held.
+
+JSON is decoded whole by the standard library's C decoder: within the bounds
+that is the cheapest way, and the fields read here are a few.
 """
 
 from __future__ import annotations
@@ -35,9 +44,10 @@ import attrs
 
 from .errors import ConfigurationError, PayloadError
 from .formats import JSON_RECIPIENT_LISTS, XML_NAMESPACE, status_from_xml
+from .xml_reading import Schema, Shape, read_xml
 
 if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
+    from .xml_reading import Element
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -52,15 +62,15 @@ __all__ = [
 #: in a message make it large; anything beyond this is refused, not parsed).
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 
-#: The deepest nesting :func:`parse_message` reads unless told otherwise: JSON objects and
-#: arrays open at once (the top object is 1).  Connect's deepest is under 10.
+#: The deepest nesting :func:`parse_message` reads unless told otherwise: XML elements
+#: (the root is 1) or JSON objects and arrays open at once.  Connect's deepest is under 10.
 MAX_DEPTH: Final = 64
 
-#: The most JSON values :func:`parse_message` reads unless told otherwise.  A Connect
-#: message has a few thousand at most, even with many recipients and tabs.
+#: The most values :func:`parse_message` reads unless told otherwise: XML elements or JSON
+#: values (and a tenth as many XML attributes).  A Connect message has a few thousand at
+#: most, even with many recipients and tabs.
 MAX_ITEMS: Final = 200_000
 
-_NS: Final = f"{{{XML_NAMESPACE}}}"
 _JSON_TYPES: Final = {key: kind for kind, key in JSON_RECIPIENT_LISTS.items()}
 # 2026-01-01T00:02:20, then an optional fraction of up to 7 digits, then Z or nothing.
 _STAMP: Final = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z?)")
@@ -138,6 +148,10 @@ def parse_message(
 ) -> ConnectMessage:
     """Parse a Connect message body, JSON or legacy XML, into a :class:`ConnectMessage`.
 
+    Any body within the limits is parsed in time and memory proportional to its
+    size (see ``docs/payloads.md`` for measured figures); past a limit it is
+    refused, unread or as soon as the limit is passed.
+
     Args:
         body: the raw request body.
         content_type: the request's ``Content-Type``; ``application/json`` or
@@ -145,10 +159,11 @@ def parse_message(
             are ignored).  ``None`` decides by the body's first character.
         max_bytes: refuse larger bodies without reading them
             (:data:`MAX_BODY_BYTES`, 32 MiB, by default).
-        max_depth: refuse JSON bodies nested deeper: objects and arrays open
-            at once (:data:`MAX_DEPTH`, 64).
-        max_items: refuse JSON bodies with more values (:data:`MAX_ITEMS`,
-            200,000), before decoding them.
+        max_depth: refuse bodies nested deeper: XML elements (the root is 1)
+            or JSON objects and arrays open at once (:data:`MAX_DEPTH`, 64).
+        max_items: refuse bodies with more XML elements or JSON values
+            (:data:`MAX_ITEMS`, 200,000), or with more than a tenth as many
+            XML attributes (each costs expat about ten times an element).
 
     Raises:
         PayloadError: the body is not a Connect message, or passes a limit
@@ -175,7 +190,7 @@ def parse_message(
     kind = _kind(body, content_type)
     if kind == "json":
         return _parse_json(body, max_depth, max_items)
-    return _parse_xml(body)
+    return _parse_xml(body, max_depth, max_items)
 
 
 def _check_limit(value: object, name: str) -> None:
@@ -396,40 +411,42 @@ def _timestamp(text: str, where: str, offset: timedelta | None = None) -> dateti
 
 # -- XML --------------------------------------------------------------------------
 
+_LEAF: Final = Shape(text=True)
+# What the XML parser reads, and nothing else: whatever else a message holds goes by unkept.
+_MESSAGE: Final = Schema(
+    XML_NAMESPACE,
+    "DocuSignEnvelopeInformation",
+    Shape({
+        "TimeZoneOffset": _LEAF,
+        "EnvelopeStatus": Shape({
+            "TimeGenerated": _LEAF, "EnvelopeID": _LEAF, "Status": _LEAF, "Subject": _LEAF,
+            "RecipientStatuses": Shape({
+                "RecipientStatus": Shape(
+                    dict.fromkeys(
+                        ("Type", "UserName", "Email", "RoutingOrder", "Status", "RecipientId"),
+                        _LEAF,
+                    ),
+                    repeated=True,
+                ),
+            }),
+            "CustomFields": Shape({
+                "CustomField": Shape({"Name": _LEAF, "Value": _LEAF}, repeated=True),
+            }),
+        }),
+    }),
+)  # fmt: skip
 
-def _parse_xml(body: bytes) -> ConnectMessage:
-    # Imported here: a JSON-only listener, and every simulation, never pays for them.
-    from xml.etree.ElementTree import ParseError
 
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
-    try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as error:
-        raise PayloadError(f"XML message: refused: {type(error).__name__}") from None
-    except ParseError as error:
-        line, column = error.position
-        raise PayloadError(
-            f"XML message: not well-formed at line {line} column {column}"
-        ) from None
-    except LookupError as error:  # the declaration names an encoding Python does not know
-        raise PayloadError(f"XML message: {error}") from None
-    except (ValueError, RecursionError) as error:
-        raise PayloadError(f"XML message: cannot be parsed ({type(error).__name__})") from None
-    if root.tag != f"{_NS}DocuSignEnvelopeInformation":
-        raise PayloadError(
-            f"XML message: the root element is {_show_tag(root.tag)}, "
-            f"expected DocuSignEnvelopeInformation in namespace {XML_NAMESPACE}"
-        )
+def _parse_xml(body: bytes, max_depth: int, max_items: int) -> ConnectMessage:
+    root = read_xml(body, _MESSAGE, max_depth=max_depth, max_items=max_items)
     offset = _xml_offset(root)
     status_element = _child(root, "EnvelopeStatus", "DocuSignEnvelopeInformation")
     where = "EnvelopeStatus"
     generated = _timestamp(_text(status_element, "TimeGenerated", where), "TimeGenerated", offset)
     recipients = []
-    statuses = status_element.find(f"{_NS}RecipientStatuses")
+    statuses = status_element.first("RecipientStatuses")
     if statuses is not None:
-        for number, person in enumerate(statuses.findall(f"{_NS}RecipientStatus")):
+        for number, person in enumerate(statuses.all("RecipientStatus")):
             place = f"RecipientStatuses/RecipientStatus[{number}]"
             order = _routing_order(
                 _text(person, "RoutingOrder", place), f"XML message: {place}/RoutingOrder"
@@ -445,9 +462,9 @@ def _parse_xml(body: bytes) -> ConnectMessage:
                 )
             )
     custom = []
-    fields = status_element.find(f"{_NS}CustomFields")
+    fields = status_element.first("CustomFields")
     if fields is not None:
-        for number, field in enumerate(fields.findall(f"{_NS}CustomField")):
+        for number, field in enumerate(fields.all("CustomField")):
             place = f"CustomFields/CustomField[{number}]"
             custom.append((_text(field, "Name", place), _optional_text(field, "Value") or ""))
     return ConnectMessage(
@@ -458,15 +475,8 @@ def _parse_xml(body: bytes) -> ConnectMessage:
     )  # fmt: skip
 
 
-def _show_tag(tag: str) -> str:
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return f"{local[:60]!r} in namespace {namespace[:80]!r}"
-    return f"{tag[:60]!r} without a namespace"
-
-
 def _child(parent: Element, name: str, where: str) -> Element:
-    child = parent.find(f"{_NS}{name}")
+    child = parent.first(name)
     if child is None:
         raise PayloadError(f"XML message: {where}/{name} is missing")
     return child
@@ -480,13 +490,13 @@ def _text(parent: Element, name: str, where: str) -> str:
 
 
 def _optional_text(parent: Element, name: str) -> str | None:
-    child = parent.find(f"{_NS}{name}")
+    child = parent.first(name)
     return None if child is None else child.text or ""
 
 
 def _xml_offset(root: Element) -> timedelta:
     """The account's UTC offset from ``TimeZoneOffset`` (hours, maybe fractional); 0 if absent."""
-    element = root.find(f"{_NS}TimeZoneOffset")
+    element = root.first("TimeZoneOffset")
     if element is None or element.text is None:
         return timedelta(0)
     text = element.text.strip()

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import connect_sim as cs
+from connect_sim.formats import XML_NAMESPACE
 
 from builders import seed_example
 
@@ -227,6 +228,131 @@ def test_real_json_with_any_part_replaced_parses_or_raises_payload_error(body: b
 
 
 # -- Bounds: any body under the byte limit costs a small multiple of its size -------------
+
+ROOT = b"<DocuSignEnvelopeInformation " + NS.encode() + b">"
+END = b"</DocuSignEnvelopeInformation>"
+
+
+def xml_message(
+    inside: bytes = b"", *, envelope_id: bytes = b"e", offset: bytes | None = b"0"
+) -> bytes:
+    """A minimal XML message; ``inside`` goes into EnvelopeStatus, before its fields."""
+    zone = b"" if offset is None else b"<TimeZoneOffset>" + offset + b"</TimeZoneOffset>"
+    return (
+        ROOT + b"<EnvelopeStatus>" + inside
+        + b"<TimeGenerated>2026-01-01T00:00:00.0000000</TimeGenerated>"
+        + b"<EnvelopeID>" + envelope_id + b"</EnvelopeID><Status>Sent</Status>"
+        + b"</EnvelopeStatus>" + zone + END
+    )  # fmt: skip
+
+
+def test_the_minimal_xml_message_of_these_tests_parses() -> None:
+    message = cs.parse_message(xml_message())
+    assert (message.envelope_id, message.status) == ("e", "sent")
+
+
+def test_a_deeply_nested_xml_body_is_refused_quickly() -> None:
+    # 150,000 deep: under the element bound, so it is the depth that refuses it.
+    body = xml_message(b"<a>" * 150_000 + b"</a>" * 150_000)
+    with pytest.raises(cs.PayloadError, match=r"nested more than 64 deep \(line 1 column"):
+        cs.parse_message(body)
+
+
+def test_a_deeply_nested_body_with_another_root_is_refused_at_its_first_element() -> None:
+    with pytest.raises(cs.PayloadError, match="the root element is 'a' without a namespace"):
+        cs.parse_message(b"<a>" * 150_000 + b"</a>" * 150_000)
+
+
+def test_xml_nested_exactly_max_depth_deep_is_read() -> None:
+    # The root is 1 and EnvelopeStatus 2, so 62 more reach 64.
+    assert cs.parse_message(xml_message(b"<a>" * 62 + b"</a>" * 62)).envelope_id == "e"
+    with pytest.raises(cs.PayloadError, match="nested more than 64 deep"):
+        cs.parse_message(xml_message(b"<a>" * 63 + b"</a>" * 63))
+    with pytest.raises(cs.PayloadError, match="nested more than 3 deep"):
+        cs.parse_message(xml_message(b"<a><b/></a>"), max_depth=3)
+
+
+def test_a_refusal_inside_expat_stops_the_parse_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connect_sim import xml_reading
+
+    starts = []
+    on_start = xml_reading._Reader.on_start
+
+    def counting(self: xml_reading._Reader, name: str, attributes: list[str]) -> None:
+        starts.append(name)
+        on_start(self, name, attributes)
+
+    monkeypatch.setattr(xml_reading._Reader, "on_start", counting)
+    with pytest.raises(cs.PayloadError, match="nested more than 64 deep"):
+        cs.parse_message(xml_message(b"<a>" * 100_000 + b"</a>" * 100_000))
+    assert len(starts) == 65  # the 65th raised; expat read no further
+
+
+def test_an_xml_body_of_millions_of_elements_is_refused_before_it_is_parsed() -> None:
+    # Not well-formed either (never closed): the count refuses it before expat could say so.
+    body = ROOT + b"<a/>" * 2_000_000
+    with pytest.raises(cs.PayloadError, match=r"too many elements: up to 2000001 by its '<' "
+                       r"signs, more than the limit of 200000"):  # fmt: skip
+        cs.parse_message(body)
+    with pytest.raises(cs.PayloadError, match="too many elements"):
+        cs.parse_message(xml_message(b"<a/>" * 20), max_items=20)
+
+
+def test_end_tags_do_not_count_as_elements() -> None:
+    body = xml_message(b"<a></a>" * 190_000)  # 380,000 '<' but 190,000 elements
+    assert cs.parse_message(body).envelope_id == "e"
+
+
+def test_an_element_with_millions_of_attributes_is_refused_before_it_is_parsed() -> None:
+    body = ROOT + b"<a" + b"".join(b' a%d=""' % n for n in range(1_000_000))
+    with pytest.raises(cs.PayloadError, match=r"too many attributes: up to 1000001 by its '=' "
+                       r"signs, more than the limit of 20000 \(a tenth of max_items\)"):  # fmt: skip
+        cs.parse_message(body)
+
+
+def test_equals_signs_in_text_do_not_count_as_attributes() -> None:
+    # 100,000 '=' in a custom field: none is followed by a quote or white space.
+    value = b"a=b" * 50_000 + b"=" * 50_000
+    field = b"<CustomFields><CustomField><Name>n</Name><Value>" + value
+    body = xml_message(field + b"</Value></CustomField></CustomFields>")
+    assert cs.parse_message(body).custom_fields == (("n", value.decode()),)
+
+
+def test_a_long_namespace_name_is_refused() -> None:
+    body = xml_message(b'<x xmlns:p="' + b"u" * 257 + b'"><p:a/></x>')
+    with pytest.raises(cs.PayloadError, match="a namespace name of 257 characters, more than "
+                       "the limit of 256"):  # fmt: skip
+        cs.parse_message(body)
+    assert cs.parse_message(xml_message(b'<x xmlns:p="' + b"u" * 256 + b'"/>')).status == "sent"
+
+
+def test_pyexpats_table_of_names_is_emptied_as_it_grows() -> None:
+    from connect_sim import xml_reading
+
+    interned = {f"name{n}": f"name{n}" for n in range(xml_reading._MAX_INTERNED + 1)}
+    schema = xml_reading.Schema("urn:x", "r", xml_reading.Shape())
+    reader = xml_reading._Reader(schema, 8, interned)
+    reader.on_start("urn:x}r", [])
+    assert interned == {}
+
+
+def test_only_the_elements_the_parser_reads_are_kept() -> None:
+    from connect_sim.xml_reading import Schema, Shape, read_xml
+
+    sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration(name="x", format="xml", include_data=["documents"]))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com")],
+                              documents=[cs.Document("a.pdf", b"%PDF" * 1000)])  # fmt: skip
+    sim.send(env)
+    body = sim.run().attempts[0].body
+    assert b"<PDFBytes>" in body
+    schema = Schema(XML_NAMESPACE, "DocuSignEnvelopeInformation",
+                    Shape({"EnvelopeStatus": Shape({"Subject": Shape(text=True)})}))  # fmt: skip
+    root = read_xml(body, schema, max_depth=64, max_items=1000)
+    assert list(root.children) == ["EnvelopeStatus"]  # no DocumentPDFs, no TimeZone
+    status = root.children["EnvelopeStatus"][0]
+    assert list(status.children) == ["Subject"] and status.text is None
+    assert status.first("Subject").text == "Hi"  # type: ignore[union-attr]
 
 
 def test_a_json_body_of_millions_of_values_is_refused_before_it_is_parsed() -> None:
