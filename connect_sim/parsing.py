@@ -291,6 +291,8 @@ def _parse_json(body: bytes, max_depth: int, max_items: int) -> ConnectMessage:
     generated = _timestamp(_field(document, "generatedDateTime", str, ""), "generatedDateTime")
     data = _field(document, "data", dict, "")
     envelope_id = _field(data, "envelopeId", str, "data.")
+    if not envelope_id.strip():
+        raise PayloadError("JSON message: data.envelopeId is empty")
     recipient_id = _field(data, "recipientId", str, "data.", required=False)
     account_id = _field(data, "accountId", str, "data.", required=False)
     summary = _field(data, "envelopeSummary", dict, "data.", required=False)
@@ -494,16 +496,24 @@ def _optional_text(parent: Element, name: str) -> str | None:
     return None if child is None else child.text or ""
 
 
+# Whole hours (-8, +2) or decimal ones (5.5, 5.75, -0.0166667: what the renderer writes for
+# any whole number of minutes), in ASCII; float() alone would also take 1_0, inf, nan, 1e1.
+_OFFSET: Final = re.compile(r"[+-]?[0-9]{1,2}(?:\.[0-9]{1,9})?")
+
+
 def _xml_offset(root: Element) -> timedelta:
     """The account's UTC offset from ``TimeZoneOffset`` (hours, maybe fractional); 0 if absent."""
     element = root.first("TimeZoneOffset")
-    if element is None or element.text is None:
+    text = None if element is None else element.text
+    if text is None:
         return timedelta(0)
-    text = element.text.strip()
-    try:
-        hours = float(text)
-    except ValueError:
-        raise PayloadError(f"XML message: TimeZoneOffset is not a number: {text[:40]!r}") from None
+    text = text.strip(" \t\r\n")  # XML's white space, not Unicode's
+    if _OFFSET.fullmatch(text) is None:
+        raise PayloadError(
+            f"XML message: TimeZoneOffset is not a number of hours such as -8 or 5.5: "
+            f"{text[:40]!r}"
+        )
+    hours = float(text)
     if not -14 <= hours <= 14:
         raise PayloadError(f"XML message: TimeZoneOffset {text[:40]!r} is not a UTC offset")
     return timedelta(minutes=round(hours * 60))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import connect_sim as cs
 from connect_sim.formats import XML_NAMESPACE
 
-from builders import seed_example
+from builders import HOUR, seed_example
 
 NS = 'xmlns="http://www.docusign.net/API/3.0"'
 
@@ -430,3 +430,59 @@ def test_a_huge_bad_limit_is_not_echoed_whole() -> None:
     with pytest.raises(cs.ConfigurationError) as error:
         cs.parse_message(b"{}", max_depth="x" * 100_000)  # type: ignore[arg-type]
     assert len(str(error.value)) < 150
+
+
+# -- Nonsense that used to be accepted ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("envelope_id", ["", "   "])
+def test_an_empty_envelope_id_is_refused(envelope_id: str) -> None:
+    body = json.dumps({**MINIMAL, "data": {**MINIMAL["data"], "envelopeId": envelope_id}})  # type: ignore[dict-item]
+    with pytest.raises(cs.PayloadError, match=r"^JSON message: data\.envelopeId is empty$"):
+        cs.parse_message(body.encode())
+    for xml_id in (envelope_id.encode(), b"<!-- none -->"):
+        with pytest.raises(
+            cs.PayloadError, match=r"^XML message: EnvelopeStatus/EnvelopeID is empty$"
+        ):
+            cs.parse_message(xml_message(envelope_id=xml_id))
+
+
+@pytest.mark.parametrize(
+    "offset",
+    ["1_0", "inf", "-inf", "nan", "Infinity", " 1e1 ", "1e1", "0x5", "5.", ".5", "+-1", "--1",
+     "\uff15", "\u0665", "5,5", "5:30", " ", "+", "1.2.3", "100"],
+)  # fmt: skip
+def test_a_time_zone_offset_with_underscores_is_refused(offset: str) -> None:
+    # And every other spelling float() takes that is not a number of hours.
+    with pytest.raises(cs.PayloadError, match=r"XML message: TimeZoneOffset is not a number of "
+                       r"hours such as -8 or 5\.5"):  # fmt: skip
+        cs.parse_message(xml_message(offset=offset.encode()))
+
+
+@pytest.mark.parametrize(
+    ("offset", "minutes"),
+    [("0", 0), ("-8", -480), ("5", 300), ("+2", 120), ("5.5", 330), ("-3.5", -210),
+     ("5.75", 345), ("-0.0166667", -1), ("14", 840), ("-14", -840), ("\n  -8\t\r\n", -480)],
+)  # fmt: skip
+def test_a_time_zone_offset_in_whole_or_decimal_hours_is_read(offset: str, minutes: int) -> None:
+    generated = cs.parse_message(xml_message(offset=offset.encode())).generated
+    assert generated == datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=minutes)
+
+
+def test_a_time_zone_offset_beyond_fourteen_hours_is_refused() -> None:
+    with pytest.raises(cs.PayloadError, match=r"TimeZoneOffset '14\.5' is not a UTC offset"):
+        cs.parse_message(xml_message(offset=b"14.5"))
+
+
+def test_an_absent_or_empty_time_zone_offset_means_utc() -> None:
+    for body in (xml_message(offset=None), xml_message(offset=b"")):
+        assert cs.parse_message(body).generated == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@given(st.integers(-14 * 60, 14 * 60))
+def test_every_offset_the_renderer_writes_is_read_back(minutes: int) -> None:
+    account = cs.Account(time_zone="Z", utc_offset=timedelta(minutes=minutes))
+    sim = cs.Simulation(account=account)
+    sim.add_configuration(cs.Configuration(name="x", format="xml"))
+    sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com")]), at=HOUR)
+    assert cs.parse_message(sim.run().attempts[0].body).generated == sim.start + HOUR
