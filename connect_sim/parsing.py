@@ -73,7 +73,8 @@ MAX_ITEMS: Final = 200_000
 
 _JSON_TYPES: Final = {key: kind for kind, key in JSON_RECIPIENT_LISTS.items()}
 # 2026-01-01T00:02:20, then an optional fraction of up to 7 digits, then Z or nothing.
-_STAMP: Final = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z?)")
+# ASCII digits only: int() would read the fraction's Arabic-Indic or fullwidth digits.
+_STAMP: Final = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z?)", re.ASCII)
 
 
 @attrs.frozen

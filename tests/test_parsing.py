@@ -486,3 +486,9 @@ def test_every_offset_the_renderer_writes_is_read_back(minutes: int) -> None:
     sim.add_configuration(cs.Configuration(name="x", format="xml"))
     sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com")]), at=HOUR)
     assert cs.parse_message(sim.run().attempts[0].body).generated == sim.start + HOUR
+
+
+@pytest.mark.parametrize("stamp", ["2026-01-01T00:00:00.\u0665Z", "2026-01-01T00:00:00.\uff15Z"])
+def test_a_time_stamp_with_digits_other_than_ascii_is_refused(stamp: str) -> None:
+    with pytest.raises(cs.PayloadError, match="generatedDateTime: not a time stamp"):
+        cs.parse_message(json.dumps({**MINIMAL, "generatedDateTime": stamp}).encode())
