@@ -4,11 +4,12 @@ The seed bodies are rendered by a small simulation (both formats, recipients,
 custom fields, a document, a decline, an account off UTC), so the mutations
 start from what a listener really receives and reach deep into the parser.
 Each example damages one body a few times over (flip, insert, delete,
-truncate, duplicate a span, nest a span deeper, splice in markup), and calls
-``parse_message`` with a random content type, body type and limits.  Nothing
-but :class:`~connect_sim.ConnectSimError` may come out, and which one is
-fixed: :class:`~connect_sim.ConfigurationError` exactly when a limit is not a
-positive integer, :class:`~connect_sim.PayloadError` otherwise.
+truncate, duplicate a span, nest a span deeper, splice in markup, repeat
+whole elements), and calls ``parse_message`` with a random content type,
+body type and limits.  Nothing but :class:`~connect_sim.ConnectSimError` may
+come out, and which one is fixed: :class:`~connect_sim.ConfigurationError`
+exactly when a limit is not a positive integer,
+:class:`~connect_sim.PayloadError` otherwise.
 
 A second property checks the streaming XML reader against ElementTree: on
 damaged XML bodies, both either refuse, or read the same texts.
@@ -77,7 +78,7 @@ def damaged(draw: st.DrawFn, bodies: tuple[bytes, ...] | None = None) -> bytes:
             break
         at = draw(st.integers(0, len(body) - 1))
         span = draw(st.integers(1, 64))
-        kind = draw(st.integers(0, 7))
+        kind = draw(st.integers(0, 8))
         if kind == 0:  # flip a byte
             body[at] = draw(st.integers(0, 255))
         elif kind == 1:  # insert random bytes
@@ -92,8 +93,18 @@ def damaged(draw: st.DrawFn, bodies: tuple[bytes, ...] | None = None) -> bytes:
             depth = draw(st.integers(1, 80))
             opener, closer = draw(st.sampled_from([(b"<a>", b"</a>"), (b"[", b"]"), (b"{", b"}")]))
             body[at : at + span] = opener * depth + body[at : at + span] + closer * depth
-        else:  # splice in a token
+        elif kind == 7:  # splice in a token
             body[at:at] = draw(st.sampled_from(TOKENS))
+        else:  # repeat markup from a '<' to a '>', often whole elements, its first text changed
+            start = body.find(b"<", at)
+            close = body.find(b"</", start + draw(st.integers(1, 400))) if start >= 0 else -1
+            end = body.find(b">", close) if close >= 0 else -1
+            if end >= 0:
+                piece = body[start : end + 1]
+                text = piece.find(b">") + 1
+                if piece[text : text + 1] not in (b"", b"<"):
+                    piece[text] = ord("Z")  # a second EnvelopeID that says something else
+                body[start:start] = piece
     return bytes(body)
 
 
