@@ -42,7 +42,7 @@ default handler as whole strings, none of which the reader needs.
 Known cost left as it is: expat before 2.6.0 re-scans an unfinished token
 each time pyexpat feeds it another 1 MB, so a body that is one huge token (a
 30 MB comment, attribute value or name) costs time growing with the square of
-that token, about 2 s at 32 MiB (CVE-2023-52425, fixed in expat 2.6.0).
+that token, 1.5 to 3 s at 32 MiB (CVE-2023-52425, fixed in expat 2.6.0).
 """
 
 from __future__ import annotations
