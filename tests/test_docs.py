@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connect_sim.lifecycle import lifecycle_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,9 +87,6 @@ def test_the_testing_doc_shows_what_a_listener_that_refuses_everything_is_told()
     )
     assert shown is not None
     code, message = shown.groups()
-    try:
+    with pytest.raises(AssertionError) as failure:
         exec(code, {})
-    except AssertionError as error:
-        assert str(error) == message
-    else:
-        raise AssertionError("the doc's broken listener passed")
+    assert str(failure.value) == message
