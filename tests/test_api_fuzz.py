@@ -198,6 +198,8 @@ def test_verify_hmac_answers_nonsense_with_a_bool_or_the_librarys_error(
 def test_a_key_given_alone_verifies_only_its_own_signature(key: str, body: bytes) -> None:
     signed = {"X-DocuSign-Signature-1": cs.hmac_signature(body, key)}
     assert cs.verify_hmac(body, signed, key)
-    for part in {key[:1], key[1:]} - {"", key}:
+    # HMAC pads a short key with zero bytes, so keys that differ only by trailing NULs
+    # are one key: a fact of HMAC (RFC 2104), not of connect-sim.
+    for part in {p for p in (key[:1], key[1:]) if p and p.rstrip("\x00") != key.rstrip("\x00")}:
         assert not cs.verify_hmac(body, {"X-DocuSign-Signature-1": cs.hmac_signature(body, part)},
                                   key)  # fmt: skip
