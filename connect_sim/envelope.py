@@ -20,6 +20,7 @@ from typing import ClassVar, Final, NamedTuple
 import attrs
 
 from .errors import ConfigurationError
+from .pdf import text_pdf
 from .text import check_text
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "COMPLETED",
     "CREATED",
     "DECLINED",
+    "DEFAULT_DOCUMENT",
     "DELIVERED",
     "SENT",
     "VOIDED",
@@ -66,13 +68,17 @@ class Recipient:
 
     Use one of the subclasses (:class:`Signer`, :class:`CarbonCopy`, ...).
     ``recipient_id`` defaults to the recipient's position in the envelope
-    (``"1"``, ``"2"``, ...), as DocuSign numbers recipients.
+    (``"1"``, ``"2"``, ...), as DocuSign numbers recipients.  A
+    ``client_user_id`` makes the recipient an embedded signer, who signs in
+    the sender's own application (``clientUserId`` in JSON, ``ClientUserId``
+    in XML).
     """
 
     name: str
     email: str
     routing_order: int = 1
     recipient_id: str | None = None
+    client_user_id: str | None = None
 
     #: The recipient type, as Connect's XML ``Type`` names it.
     type: ClassVar[str] = ""
@@ -100,6 +106,8 @@ class Recipient:
             raise ConfigurationError(f"recipient_id: expected non-empty text or None, got {rid!r}")
         if rid is not None and not rid.isascii():
             check_text(rid, "recipient_id")
+        if self.client_user_id is not None:
+            check_text(self.client_user_id, "recipient client_user_id")
 
 
 @attrs.frozen
@@ -167,9 +175,12 @@ class Document:
 
     Connect carries documents only when a configuration includes them
     (``include_data=["documents"]``): base64 in the JSON summary's
-    ``envelopeDocuments``, and as ``DocumentPDFs`` in the legacy XML.  Text
-    content is stored as its UTF-8 bytes.  ``document_id`` defaults to the
-    document's position in the envelope (``"1"``, ``"2"``, ...).
+    ``envelopeDocuments[].PDFBytes``, and as ``DocumentPDFs`` in the legacy
+    XML.  Text content is stored as its UTF-8 bytes.  ``document_id`` is a
+    whole number as text, as DocuSign's are (from 1 to 2147483647); it
+    defaults to the document's position in the envelope (``"1"``, ``"2"``,
+    ...).  An envelope created without documents gets
+    :data:`DEFAULT_DOCUMENT`: DocuSign cannot send an envelope with none.
     """
 
     name: str
@@ -178,8 +189,25 @@ class Document:
 
     def __attrs_post_init__(self) -> None:
         check_text(self.name, "document name")
-        if self.document_id is not None:
-            check_text(self.document_id, "document_id")
+        number = self.document_id
+        if number is not None:
+            check_text(number, "document_id")
+            if not (number.isascii() and number.isdigit() and 1 <= int(number) <= _MAX_ID):
+                raise ConfigurationError(
+                    f"document_id: expected a whole number from 1 to {_MAX_ID} as text "
+                    f"(DocuSign's document ids are), got {number!r}"
+                )
+
+
+_MAX_ID: Final = 2**31 - 1
+
+#: The document an envelope gets when it is created without one: ``Document 1.pdf``,
+#: a one-page PDF made by :func:`connect_sim.pdf.text_pdf`, shared by every such envelope.
+DEFAULT_DOCUMENT: Final = Document(
+    "Document 1.pdf",
+    text_pdf(["Document 1", "A placeholder document made by connect-sim."]),
+    document_id="1",
+)
 
 
 @attrs.frozen(repr=False)

@@ -176,6 +176,12 @@ class _Draft:
             fields[_E_DELIVERED] = t
         elif step == "complete":
             fields[_E_COMPLETED] = t
+            if fields[_E_DELIVERED] is None:
+                # A completed envelope has been delivered, whether or not every recipient
+                # viewed it (carbon copies never do): DocuSign's completed messages carry
+                # a Delivered time; the completion's is the honest one.  No event: the
+                # envelope-delivered rule stays that of the views.
+                fields[_E_DELIVERED] = t
         elif step == "decline":
             fields[_E_DECLINED] = t
         elif step == "void":

@@ -22,7 +22,14 @@ import attrs
 from .account import Account
 from .configuration import MODES, Configuration
 from .delivery import AggregateChannel, Attempt, Channel, SimChannel
-from .envelope import Document, Envelope, EnvelopeState, Recipient, initial_state
+from .envelope import (
+    DEFAULT_DOCUMENT,
+    Document,
+    Envelope,
+    EnvelopeState,
+    Recipient,
+    initial_state,
+)
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
 from .ids import derived_guid
@@ -161,7 +168,9 @@ class Simulation:
 
         ``id`` is how scenarios and traces name it (default ``"envelope-1"``, ...).
         Recipients without a ``recipient_id`` are numbered by position, and so
-        are documents without a ``document_id``.  ``custom_fields`` are the
+        are documents without a ``document_id``; an envelope with no documents
+        gets :data:`~connect_sim.envelope.DEFAULT_DOCUMENT`, as DocuSign sends
+        none without one.  ``custom_fields`` are the
         envelope's text custom fields, name to value, in the order given.
         """
         check_text(subject, "subject", empty=True)
@@ -194,7 +203,7 @@ class Simulation:
         envelope = Envelope(
             id, derived_guid(self.seed, id), subject, bound, given=given,
             custom_fields=() if custom_fields is None else _custom_fields(id, custom_fields),
-            documents=() if documents == () else _documents(id, documents),
+            documents=_documents(id, documents) or (DEFAULT_DOCUMENT,),
         )  # fmt: skip
         self._envelopes[id] = envelope
         self._schedule("create", envelope, None, at, None, None)
