@@ -36,6 +36,13 @@ INCLUDE_DATA: Final = (
 MAX_CONFIGURATION_ID: Final = 2**31 - 1
 
 
+#: The configuration's yes-or-no options.
+_FLAGS: Final = (
+    "require_acknowledgement", "include_envelope_summary", "include_certificate_of_completion",
+    "include_sender_account_as_custom_field",
+)  # fmt: skip
+
+
 def _names(value: object) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -133,6 +140,16 @@ class Configuration:
         password: the Basic-auth password; secret like the keys.
         configuration_id: the number messages carry as ``configurationId``
             (default: derived from the name, eight digits).
+        include_envelope_summary: JSON only: ``data`` carries the
+            ``envelopeSummary`` (default); without it, only the account,
+            user, envelope and recipient ids, as Connect sends them then.
+        include_certificate_of_completion: with ``documents`` included, a
+            completed envelope's messages also carry its certificate of
+            completion (DocuSign's ``includeCertificateOfCompletion``).
+        include_sender_account_as_custom_field: messages carry the sender's
+            account as three more custom fields, ``AccountId``,
+            ``AccountName`` and ``AccountSite`` (DocuSign's
+            ``includeSenderAccountasCustomField``).
     """
 
     name: str = attrs.field()
@@ -153,6 +170,9 @@ class Configuration:
     username: str | None = None
     password: str | None = attrs.field(default=None, repr=_hidden)
     configuration_id: int | None = None
+    include_envelope_summary: bool = True
+    include_certificate_of_completion: bool = False
+    include_sender_account_as_custom_field: bool = False
     subscribed: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     @name.validator
@@ -176,10 +196,19 @@ class Configuration:
             )
         if self.mode is not None and self.mode not in MODES:
             raise ConfigurationError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
-        if not isinstance(self.require_acknowledgement, bool):
+        for flag in _FLAGS:
+            value = getattr(self, flag)
+            if not isinstance(value, bool):
+                raise ConfigurationError(f"{where}: {flag} must be true or false, got {value!r}")
+        if not self.include_envelope_summary and self.format != "json":
             raise ConfigurationError(
-                f"{where}: require_acknowledgement must be true or false, "
-                f"got {self.require_acknowledgement!r}"
+                f"{where}: include_envelope_summary applies to JSON; the XML format always "
+                "carries the envelope's status"
+            )
+        if self.include_certificate_of_completion and "documents" not in self.include_data:
+            raise ConfigurationError(
+                f"{where}: include_certificate_of_completion needs documents included "
+                '(include_data=["documents", ...]): the certificate is a document'
             )
         if (
             isinstance(self.max_retries, bool)

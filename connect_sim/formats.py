@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "API_VERSION",
+    "BOUNCE_REASON",
     "JSON_CONTENT_TYPE",
     "JSON_RECIPIENT_LISTS",
     "XML_CONTENT_TYPE",
@@ -25,6 +26,8 @@ JSON_CONTENT_TYPE: Final = "application/json"
 XML_CONTENT_TYPE: Final = "text/xml; charset=utf-8"
 API_VERSION: Final = "v2.1"
 XML_NAMESPACE: Final = "http://www.docusign.net/API/3.0"
+#: Why a bounced recipient is ``autoresponded`` (our wording; DocuSign's varies by mail server).
+BOUNCE_REASON: Final = "The notification email could not be delivered"
 
 #: JSON status (lower case) -> legacy XML status (capitalised, as the XML schema spells it).
 XML_STATUS: Final = {

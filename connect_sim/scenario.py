@@ -58,17 +58,20 @@ RECIPIENT_TYPES: Mapping[str, type[Recipient]] = {
 
 _TOP = {"simulation", "account", "configuration", "envelope", "action"}
 _SIMULATION = {"start", "seed", "mode"}
-_ACCOUNT = {"account_id", "user_id", "user_name", "email", "time_zone", "utc_offset"}
+_ACCOUNT = {"account_id", "user_id", "user_name", "email", "name", "number", "site",
+            "time_zone", "utc_offset"}  # fmt: skip
 _CONFIGURATION = {
     "name", "events", "envelope_events", "recipient_events", "format",
     "require_acknowledgement", "mode", "envelope", "listener", "retry_interval",
     "max_retries", "aggregation_window", "timeout", "duplicate_rate", "drop_rate",
     "include_data", "hmac_keys", "username", "password", "configuration_id",
+    "include_envelope_summary", "include_certificate_of_completion",
+    "include_sender_account_as_custom_field",
 }  # fmt: skip
 _DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
 _ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documents"}
 _DOCUMENT = {"id", "name", "content"}
-_RECIPIENT = {"id", "type", "name", "email", "routing_order"}
+_RECIPIENT = {"id", "type", "name", "email", "routing_order", "client_user_id"}
 _ACTION = {"at", "envelope", "do", "recipient", "reason"}
 # kind -> (model, allowed keys, required keys)
 _LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] = {
@@ -278,6 +281,7 @@ class Scenario:
                         email=entry.get("email", ""),
                         routing_order=entry.get("routing_order", 1),
                         recipient_id=_text(place, spot, entry, "id", required=False),
+                        client_user_id=entry.get("client_user_id"),
                     )
                 )
             except ConnectSimError as error:

@@ -20,9 +20,12 @@ from connect_sim.configuration import INCLUDE_DATA
 
 from scenarios import Plan, plans
 
-TOP_LEVEL = ["event", "uri", "retryCount", "configurationId", "apiVersion",
+# The order of real captured Connect 2.0 messages.
+TOP_LEVEL = ["event", "apiVersion", "uri", "retryCount", "configurationId",
              "generatedDateTime", "data"]  # fmt: skip
 DATA_KEYS = {"accountId", "userId", "recipientId", "envelopeId", "envelopeSummary"}
+# The keys Connect writes that the SDK's REST models lack (a document's content).
+CONNECT_ONLY = {"EnvelopeDocument": {"PDFBytes"}}
 
 
 def check_model(obj: object, model: str, path: str) -> None:
@@ -31,6 +34,9 @@ def check_model(obj: object, model: str, path: str) -> None:
     assert isinstance(obj, dict), f"{path}: expected an object for {model}, got {obj!r}"
     python_name = {key: name for name, key in cls.attribute_map.items()}
     for key, value in obj.items():
+        if key in CONNECT_ONLY.get(model, ()):
+            assert isinstance(value, str), f"{path}.{key}: expected base64 text"
+            continue
         assert key in python_name, f"{path}.{key} is not a key of the SDK's {model}"
         check_value(value, cls.swagger_types[python_name[key]], f"{path}.{key}")
 
@@ -62,7 +68,8 @@ def check_json_body(body: bytes) -> dict[str, Any]:
     account, envelope = data["accountId"], data["envelopeId"]
     assert document["uri"] == f"/restapi/v2.1/accounts/{account}/envelopes/{envelope}"
     assert ("recipientId" in data) == document["event"].startswith("recipient-")
-    check_model(data["envelopeSummary"], "Envelope", "data.envelopeSummary")
+    if "envelopeSummary" in data:  # unless the configuration leaves it out
+        check_model(data["envelopeSummary"], "Envelope", "data.envelopeSummary")
     return document  # type: ignore[no-any-return]
 
 
@@ -86,13 +93,18 @@ def payload_plans(draw: st.DrawFn, format: str | None = None) -> Plan:
     configurations = []
     for configuration, listener, scope in plan.configurations:
         include = draw(st.lists(st.sampled_from(INCLUDE_DATA), unique=True))
+        chosen = format or draw(st.sampled_from(["json", "xml"]))
         configurations.append(
             (
                 attrs.evolve(
                     configuration,
-                    format=format or draw(st.sampled_from(["json", "xml"])),
+                    format=chosen,
                     include_data=include,
                     hmac_keys=draw(st.sampled_from([(), ("k1",), ("old", "new")])),
+                    include_envelope_summary=chosen == "xml" or draw(st.booleans()),
+                    include_certificate_of_completion="documents" in include
+                    and draw(st.booleans()),
+                    include_sender_account_as_custom_field=draw(st.booleans()),
                 ),
                 listener,
                 scope,

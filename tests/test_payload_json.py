@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -121,7 +122,8 @@ def test_include_data_decides_what_the_summary_carries() -> None:
     ]  # fmt: skip
     (document,) = full["envelopeDocuments"]
     assert (document["name"], document["documentId"]) == ("lease.pdf", "1")
-    assert document["documentBase64"] == "JVBERi0xLjcgbGVhc2U="
+    assert document["PDFBytes"] == "JVBERi0xLjcgbGVhc2U="  # where Connect puts the content
+    assert "documentBase64" not in document
     assert full["folders"][0]["type"] == "sentitems"
     assert full["recipients"]["recipientCount"] == "1"
 
@@ -176,3 +178,87 @@ def test_every_json_body_of_any_scenario_fits_the_sdk_models(plan: Plan) -> None
             document = check_json_body(attempt.body)
             assert document["retryCount"] == attempt.retry_count
             assert document["event"] == attempt.event
+
+
+def one_signer(**options: object) -> cs.Result:
+    sim = cs.Simulation(seed=2)
+    sim.add_configuration(cs.Configuration(name="c", **options))  # type: ignore[arg-type]
+    sue = cs.Signer("Sue", "sue@example.com", client_user_id="1000")
+    env = sim.create_envelope("Lease", [sue], id="e1", custom_fields={"Region": "EMEA"})
+    sim.send(env)
+    sim.sign(env, sue, at=timedelta(minutes=2))
+    return sim.run()
+
+
+def test_the_top_level_keys_come_in_the_order_of_real_messages() -> None:
+    body = one_signer().attempts[0].body
+    assert list(json.loads(body)) == ["event", "apiVersion", "uri", "retryCount",
+                                      "configurationId", "generatedDateTime", "data"]  # fmt: skip
+
+
+def test_without_the_envelope_summary_data_carries_only_the_ids() -> None:
+    result = one_signer(include_envelope_summary=False, include_data=["recipients"])
+    bodies = [check_json_body(a.body) for a in result.attempts]
+    assert [list(b["data"]) for b in bodies[:2]] == [
+        ["accountId", "userId", "recipientId", "envelopeId"],  # recipient-sent
+        ["accountId", "userId", "envelopeId"],  # envelope-sent
+    ]
+    message = cs.parse_message(result.attempts[0].body, "application/json")
+    assert message.status is None and message.event == "recipient-sent"
+    with pytest.raises(cs.ConfigurationError, match="include_envelope_summary applies to JSON"):
+        cs.Configuration(name="x", format="xml", include_envelope_summary=False)
+
+
+def test_an_envelope_created_without_documents_carries_one_real_pdf() -> None:
+    summary = check_json_body(one_signer(include_data=["documents"]).attempts[-1].body)["data"][
+        "envelopeSummary"
+    ]
+    (document,) = summary["envelopeDocuments"]
+    assert (document["documentId"], document["name"], document["type"]) == (
+        "1", "Document 1.pdf", "content"
+    )  # fmt: skip
+    content = base64.b64decode(document["PDFBytes"])
+    assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+    assert document["sizeBytes"] == str(len(content))
+
+
+def test_a_completed_envelope_carries_its_certificate_when_asked() -> None:
+    result = one_signer(include_data=["documents"], include_certificate_of_completion=True)
+    kinds = [[(d["documentId"], d["type"], d["name"]) for d in
+              check_json_body(a.body)["data"]["envelopeSummary"]["envelopeDocuments"]]
+             for a in result.attempts]  # fmt: skip
+    assert kinds[0] == [("1", "content", "Document 1.pdf")]  # not completed yet
+    assert kinds[-1] == [("1", "content", "Document 1.pdf"), ("certificate", "summary", "Summary")]
+    last = check_json_body(result.attempts[-1].body)["data"]["envelopeSummary"]
+    certificate = base64.b64decode(last["envelopeDocuments"][1]["PDFBytes"])
+    assert b"Certificate of Completion" in certificate
+    with pytest.raises(cs.ConfigurationError, match="needs documents included"):
+        cs.Configuration(name="x", include_certificate_of_completion=True)
+
+
+def test_the_sender_account_comes_after_the_envelopes_own_custom_fields() -> None:
+    account = cs.Account(name="World Wide Corp", number=4197223, site="demo")
+    sim = cs.Simulation(account=account)
+    sim.add_configuration(cs.Configuration("c", include_sender_account_as_custom_field=True))
+    sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "s@x")], custom_fields={"Deal": "42"}))
+    summary = check_json_body(sim.run().attempts[-1].body)["data"]["envelopeSummary"]
+    fields = summary["customFields"]["textCustomFields"]
+    assert [(f["name"], f["value"], f["show"]) for f in fields] == [
+        ("Deal", "42", "true"), ("AccountId", "4197223", "false"),
+        ("AccountName", "World Wide Corp", "false"), ("AccountSite", "demo", "false"),
+    ]  # fmt: skip
+
+
+def test_an_embedded_signer_carries_its_client_user_id() -> None:
+    summary = check_json_body(one_signer(include_data=["recipients"]).attempts[-1].body)
+    (signer,) = summary["data"]["envelopeSummary"]["recipients"]["signers"]
+    assert signer["clientUserId"] == "1000"
+
+
+def test_a_completed_envelope_has_a_delivered_time_even_when_nobody_viewed_it() -> None:
+    sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration("c"))
+    sim.send(sim.create_envelope("Copy", [cs.CarbonCopy("Charlie", "c@x")]), at=timedelta(0))
+    final = check_json_body(sim.run().attempts[-1].body)["data"]["envelopeSummary"]
+    assert final["status"] == "completed"
+    assert final["deliveredDateTime"] == final["completedDateTime"]

@@ -25,11 +25,11 @@ ENVELOPE_ORDER = [
     "ACStatus", "ACStatusDate", "ACHolder", "ACHolderEmail", "ACHolderLocation",
     "SigningLocation", "SenderIPAddress", "EnvelopePDFHash", "CustomFields", "VaultingDetails",
     "AutoNavigation", "EnvelopeIdStamping", "AuthoritativeCopy", "EnvelopeAttachment",
-    "DocumentStatuses", "FormData",
+    "DocumentStatuses", "FormData", "VoidReason",
 ]  # fmt: skip
 RECIPIENT_ORDER = [
     "Type", "Email", "UserName", "RoutingOrder", "Sent", "Delivered", "Signed", "Declined",
-    "DeclineReason", "Status", "RecipientIPAddress", "ClientUserId", "AutoNavigation",
+    "DeclineReason", "AutoRespondedReason", "Status", "RecipientIPAddress", "ClientUserId", "AutoNavigation",
     "IDCheckInformation", "RecipientAuthenticationStatus", "CustomFields", "TabStatuses",
     "RecipientAttachment", "AccountStatus", "EsignAgreementInformation", "FormData",
     "RecipientId",
@@ -81,8 +81,9 @@ def test_the_seed_example_in_xml() -> None:
     assert status is not None
     assert status.findtext(f"{NS}EnvelopeID") == env.envelope_id
     assert status.findtext(f"{NS}Status") == "Completed"
-    assert status.findtext(f"{NS}TimeGenerated") == "2026-01-01T00:02:20.0000000"
-    assert status.findtext(f"{NS}Completed") == "2026-01-01T00:02:20.000"
+    assert status.findtext(f"{NS}TimeGenerated") == "2026-01-01T00:02:20"  # a whole second
+    assert status.findtext(f"{NS}Completed") == "2026-01-01T00:02:20"
+    assert status.findtext(f"{NS}Signed") == "2026-01-01T00:02:20"  # as the samples have it
     people = [(r.findtext(f"{NS}UserName"), r.findtext(f"{NS}Status"))
               for r in status.iter(f"{NS}RecipientStatus")]  # fmt: skip
     assert people == [("Sue Signer", "Completed"), ("Charlie Copy", "Completed")]
@@ -99,18 +100,102 @@ def test_times_are_local_to_the_account_and_parse_back_to_utc() -> None:
     root = check_xml_body(body)
     assert root.findtext(f"{NS}TimeZone") == "Pacific Standard Time"
     assert root.findtext(f"{NS}TimeZoneOffset") == "-8"
-    assert root.findtext(f"{NS}EnvelopeStatus/{NS}Sent") == "2025-12-31T19:00:00.000"
+    assert root.findtext(f"{NS}EnvelopeStatus/{NS}Sent") == "2025-12-31T19:00:00"
     message = cs.parse_message(body, "text/xml")
     assert message.generated == datetime(2026, 1, 1, 3, tzinfo=UTC)
 
 
-def test_a_half_hour_offset_is_written_as_a_decimal() -> None:
+def test_a_half_hour_offset_is_written_in_whole_hours_and_the_times_stay_exact() -> None:
     sim = cs.Simulation(account=cs.Account(time_zone="India Standard Time", utc_offset="+05:30"))
     sim.add_configuration(cs.Configuration(name="c", format="xml"))
     sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")]))
     body = sim.run().received("c")[-1].body
-    assert b"<TimeZoneOffset>5.5</TimeZoneOffset>" in body
-    assert cs.parse_message(body).generated == datetime(2026, 1, 1, tzinfo=UTC)
+    assert b"<TimeZoneOffset>5</TimeZoneOffset>" in body  # the schema's int, toward zero
+    assert b"<Sent>2026-01-01T05:30:00</Sent>" in body  # the local time itself is exact
+    # A reader that trusts TimeZoneOffset is off by the half hour it drops.
+    assert cs.parse_message(body).generated == datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
+
+
+def test_a_daylight_saving_zone_writes_the_offset_in_force_at_each_instant() -> None:
+    # 2026-03-08: Pacific time moves from -08:00 to -07:00 at 10:00 UTC.
+    start = datetime(2026, 3, 8, 9, 30, tzinfo=UTC)
+    sim = cs.Simulation(start=start, account=cs.Account(time_zone="America/Los_Angeles"))
+    sim.add_configuration(cs.Configuration(name="c", format="xml", events=["envelope-sent",
+                                                                          "envelope-completed"]))  # fmt: skip
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="1")])
+    sim.send(env)
+    sim.sign(env, "1", at=timedelta(hours=1, seconds=1, milliseconds=590))
+    sent, completed = (check_xml_body(a.body) for a in sim.run().received("c"))
+    assert [r.findtext(f"{NS}TimeZone") for r in (sent, completed)] == [
+        "Pacific Standard Time"
+    ] * 2
+    assert [r.findtext(f"{NS}TimeZoneOffset") for r in (sent, completed)] == ["-8", "-7"]
+    status = completed.find(f"{NS}EnvelopeStatus")
+    assert status is not None
+    assert status.findtext(f"{NS}Sent") == "2026-03-08T01:30:00"  # -08:00 then
+    assert status.findtext(f"{NS}Completed") == "2026-03-08T03:30:01.59"  # -07:00 now
+    assert cs.parse_message(sim.run().received("c")[1].body).generated == start + timedelta(
+        hours=1, seconds=1, milliseconds=590
+    )
+
+
+def test_an_unknown_time_zone_is_refused_and_an_unmapped_one_keeps_its_name() -> None:
+    with pytest.raises(cs.ConfigurationError, match="not an IANA time zone this machine knows"):
+        cs.Account(time_zone="Mars/Olympus_Mons")
+    assert cs.Account(time_zone="Asia/Ulaanbaatar").zone.windows_name == "Asia/Ulaanbaatar"
+    assert cs.Account(time_zone="Europe/Paris").zone.windows_name == "Romance Standard Time"
+
+
+def test_what_the_schema_requires_is_always_there() -> None:
+    sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration(name="c", format="xml"))
+    people = [cs.Signer("Sue", "s@x", recipient_id="1"), cs.Signer("Bob", "b@x", recipient_id="2",
+                                                                    client_user_id="1000")]  # fmt: skip
+    env = sim.create_envelope("Hi", people)
+    sim.send(env)
+    sim.bounce(env, "1", at=timedelta(minutes=1))
+    sim.void(env, at=timedelta(minutes=2), reason="Sent by mistake")
+    last = check_xml_body(sim.run().attempts[-1].body)
+    status = last.find(f"{NS}EnvelopeStatus")
+    assert status is not None
+    sue, bob = status.iter(f"{NS}RecipientStatus")
+    nil = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+    for person in (sue, bob):
+        reason = person.find(f"{NS}DeclineReason")
+        assert reason is not None and reason.get(nil) == "true" and not reason.text
+        assert person.findtext(f"{NS}RecipientIPAddress") == ""
+        assert person.findtext(f"{NS}CustomFields") == ""
+    assert sue.findtext(f"{NS}AutoRespondedReason")
+    assert sue.find(f"{NS}ClientUserId") is None and bob.findtext(f"{NS}ClientUserId") == "1000"
+    assert status.findtext(f"{NS}CustomFields") == ""  # present, empty: no fields
+    assert status.findtext(f"{NS}VoidReason") == "Sent by mistake"
+    assert [d.findtext(f"{NS}Name") for d in status.iter(f"{NS}DocumentStatus")] == [
+        "Document 1.pdf"
+    ]
+
+
+def test_custom_fields_certificate_and_sender_account_in_xml() -> None:
+    account = cs.Account(name="World Wide Corp", number=4197223)
+    sim = cs.Simulation(account=account)
+    sim.add_configuration(cs.Configuration(
+        name="c", format="xml", include_data=["documents"], include_certificate_of_completion=True,
+        include_sender_account_as_custom_field=True))  # fmt: skip
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "s@x", recipient_id="1")],
+                              custom_fields={"Region": "EMEA"})  # fmt: skip
+    sim.send(env)
+    sim.sign(env, "1", at=timedelta(minutes=1))
+    first, *_, last = (check_xml_body(a.body) for a in sim.run().attempts)
+    fields = [(f.findtext(f"{NS}Name"), f.findtext(f"{NS}Value"), f.findtext(f"{NS}Show"),
+               f.findtext(f"{NS}Required")) for f in last.iter(f"{NS}CustomField")]  # fmt: skip
+    assert fields == [("Region", "EMEA", "true", "false"), ("AccountId", "4197223", "false", "false"),
+                      ("AccountName", "World Wide Corp", "false", "false"),
+                      ("AccountSite", "demo", "false", "false")]  # fmt: skip
+    kinds = [(d.findtext(f"{NS}Name"), d.findtext(f"{NS}DocumentType")) for d in
+             last.iter(f"{NS}DocumentPDF")]  # fmt: skip
+    assert kinds == [("Document 1.pdf", "CONTENT"), ("Summary", "SUMMARY")]
+    assert [d.findtext(f"{NS}DocumentType") for d in first.iter(f"{NS}DocumentPDF")] == ["CONTENT"]
+    # DocuSign's sample workers read the first custom field's value: there always is one.
+    assert last.findtext(f"{NS}EnvelopeStatus/{NS}CustomFields/{NS}CustomField/{NS}Value")
 
 
 def test_documents_and_custom_fields_in_xml() -> None:
@@ -137,7 +222,9 @@ def test_every_xml_body_parses_in_order_and_says_what_the_json_body_says(plan: P
         result = sim.run()
         for name in result.configurations:
             both = attrs.evolve(result.channel(name).configuration,
-                                include_data=["recipients", "custom_fields"])  # fmt: skip
+                                include_data=["recipients", "custom_fields"],
+                                include_envelope_summary=True,
+                                include_certificate_of_completion=False)  # fmt: skip
             as_json = Renderer(attrs.evolve(both, format="json"), sim.account, sim.start)
             as_xml = Renderer(attrs.evolve(both, format="xml"), sim.account, sim.start)
             for attempt in result.attempts:

@@ -46,7 +46,7 @@ class Renderer:
 
     def __init__(self, configuration: Configuration, account: Account, start: datetime) -> None:
         assert account.account_id is not None
-        times = Timestamps(start, account.utc_offset)
+        times = Timestamps(start, account.zone)
         self._writer: JsonWriter | XmlWriter
         if configuration.format == "json":
             self._writer = JsonWriter(configuration, account, times)

@@ -2,15 +2,18 @@
 
 Theory of operation
 -------------------
-A body is ``{event, uri, retryCount, configurationId, apiVersion,
-generatedDateTime, data}``; ``data`` holds the account, user, envelope and (for
-a recipient event) recipient ids and the ``envelopeSummary``.  The summary
-uses only keys of the REST v2.1 ``Envelope`` model and its nested models
-(``Recipients``, ``Signer``, ``CarbonCopy``, ``CustomFields``,
-``EnvelopeDocument``, ``UserInfo``, ``Folder``); every scalar in it is a
-string, as DocuSign writes them, and a time that has not happened is left out,
-never null.  Which optional parts it carries is the configuration's
-``include_data``.
+A body is ``{event, apiVersion, uri, retryCount, configurationId,
+generatedDateTime, data}``, in the order of real captured messages; ``data``
+holds the account, user, (for a recipient event) recipient and envelope ids
+and, unless the configuration leaves it out (``include_envelope_summary``),
+the ``envelopeSummary``.  The summary uses only keys of the REST v2.1
+``Envelope`` model and its nested models (``Recipients``, ``Signer``,
+``CarbonCopy``, ``CustomFields``, ``EnvelopeDocument``, ``UserInfo``,
+``Folder``), with one exception Connect makes: a document's content is in
+``envelopeDocuments[].PDFBytes``, a key the REST model lacks.  Every scalar
+in it is a string, as DocuSign writes them, and a time that has not happened
+is left out, never null.  Which optional parts it carries is the
+configuration's ``include_data``.
 
 An envelope's fixed fields (ids, links, subject, sender, documents) are built
 once per envelope and shared by every body about it; only the status, the
@@ -27,8 +30,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeState, RecipientState
-from ..formats import API_VERSION, JSON_RECIPIENT_LISTS
+from ..formats import API_VERSION, BOUNCE_REASON, JSON_RECIPIENT_LISTS
 from ..ids import derived_guid
+from .documents import Extras
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -39,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["JsonWriter"]
 
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-#: Why a bounced recipient is ``autoresponded`` (our wording; DocuSign's varies by mail server).
-BOUNCE_REASON: Final = "The notification email could not be delivered"
 
 # Fields every envelope summary carries with the same value (DocuSign's defaults for an
 # envelope sent online from the web app).
@@ -100,10 +101,12 @@ class JsonWriter:
         self._account = account
         self._times = times
         self._configuration_id = configuration.configuration_id
+        self._summarised = configuration.include_envelope_summary
+        self._extras = extras = Extras(configuration, account, times)
         include = configuration.include_data
         self._recipients = "recipients" in include
-        self._custom_fields = "custom_fields" in include
-        self._documents = "documents" in include
+        # The sender's account fields are custom fields: asking for them shows them.
+        self._custom_fields = "custom_fields" in include or extras.account_fields
         self._folders = "folders" in include
         # Per envelope id: (its uri, the fixed fields before the times, after the times).
         self._fixed: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
@@ -121,14 +124,15 @@ class JsonWriter:
         if event.recipient is not None:
             data["recipientId"] = event.recipient.recipient_id
         data["envelopeId"] = envelope.envelope_id
-        data["envelopeSummary"] = self._summary(snapshot, fixed)
+        if self._summarised:
+            data["envelopeSummary"] = self._summary(snapshot, fixed)
         return _ENCODER.encode(
             {
                 "event": event.name,
+                "apiVersion": API_VERSION,
                 "uri": fixed[0],
                 "retryCount": attempt.number - 1,
                 "configurationId": self._configuration_id,
-                "apiVersion": API_VERSION,
                 "generatedDateTime": self._times.utc(attempt.generated),
                 "data": data,
             }
@@ -146,6 +150,12 @@ class JsonWriter:
             summary["voidedReason"] = snapshot.voided_reason
         summary["statusChangedDateTime"] = utc(snapshot.status_changed)
         summary.update(fixed[2])
+        if self._custom_fields:
+            summary["customFields"] = self._custom_fields_of(snapshot)
+        certificate = self._extras.certificate_of(snapshot)
+        if certificate is not None:
+            summary["envelopeDocuments"] = [*summary["envelopeDocuments"],
+                                            self._certificate(snapshot, certificate)]  # fmt: skip
         if self._recipients:
             summary["recipients"] = self._recipient_lists(snapshot)
         if self._folders:
@@ -182,16 +192,7 @@ class JsonWriter:
             },
             **_ENVELOPE_FLAGS,
         }
-        if self._custom_fields:
-            tail["customFields"] = {
-                "textCustomFields": [
-                    {"fieldId": str(number), "name": name, "show": "true",
-                     "required": "false", "value": value}
-                    for number, (name, value) in enumerate(envelope.custom_fields, start=1)
-                ],
-                "listCustomFields": [],
-            }  # fmt: skip
-        if self._documents:
+        if self._extras.documents:
             tail["envelopeDocuments"] = [
                 {
                     "documentId": document.document_id,
@@ -208,13 +209,44 @@ class JsonWriter:
                     "templateRequired": "false",
                     "authoritativeCopy": "false",
                     "sizeBytes": str(len(document.content)),
-                    "documentBase64": base64.b64encode(document.content).decode("ascii"),
+                    "PDFBytes": base64.b64encode(document.content).decode("ascii"),
                 }
                 for order, document in enumerate(envelope.documents, start=1)
             ]
         fixed = (uri, head, tail)
         self._fixed[envelope.id] = fixed
         return fixed
+
+    def _custom_fields_of(self, snapshot: EnvelopeState) -> dict[str, Any]:
+        fields = self._extras.custom_fields(snapshot)
+        return {
+            "textCustomFields": [
+                {"fieldId": str(number), "name": field.name,
+                 "show": "true" if field.show else "false", "required": "false",
+                 "value": field.value}
+                for number, field in enumerate(fields, start=1)
+            ],
+            "listCustomFields": [],
+        }  # fmt: skip
+
+    def _certificate(self, snapshot: EnvelopeState, pdf: bytes) -> dict[str, Any]:
+        """The certificate of completion as an ``envelopeDocuments`` entry of type summary."""
+        envelope = snapshot.envelope
+        return {
+            "documentId": "certificate",
+            "documentIdGuid": derived_guid(envelope.envelope_id, "document", "certificate"),
+            "name": "Summary",
+            "type": "summary",
+            "uri": f"/envelopes/{envelope.envelope_id}/documents/certificate",
+            "order": str(len(envelope.documents) + 1),
+            "display": "inline",
+            "includeInDownload": "true",
+            "signerMustAcknowledge": "no_interaction",
+            "templateRequired": "false",
+            "authoritativeCopy": "false",
+            "sizeBytes": str(len(pdf)),
+            "PDFBytes": base64.b64encode(pdf).decode("ascii"),
+        }
 
     def _recipient_lists(self, snapshot: EnvelopeState) -> dict[str, Any]:
         lists: dict[str, Any] = {key: [] for key in JSON_RECIPIENT_LISTS.values()}
@@ -247,6 +279,8 @@ class JsonWriter:
                 fixed["signerName"] = recipient.name
             fixed["name"] = recipient.name
             fixed["email"] = recipient.email
+            if recipient.client_user_id is not None:
+                fixed["clientUserId"] = recipient.client_user_id
             fixed["recipientId"] = recipient.recipient_id
             guid = derived_guid(envelope.envelope_id, "recipient", recipient.recipient_id)
             fixed["recipientIdGuid"] = guid

@@ -2,15 +2,21 @@
 
 JSON writes UTC with seven fractional digits and ``Z``
 (``2026-01-01T00:02:20.0000000Z``).  Legacy XML writes the account's local
-time without a zone: three fractional digits for event times
-(``2025-12-31T16:02:20.000``) and seven for ``TimeGenerated``.  A run uses the
-same few instants over and over (every message repeats the envelope's created
-and sent times), so each text is made once and remembered.
+time without a zone, local to the offset in force at that instant
+(:mod:`connect_sim.zones`), and writes fractions of a second as DocuSign's
+sample messages do: trailing zeros dropped (``23:56:54.59``,
+``23:56:33.873``) and none at all on a whole second (``23:56:54``).  A run
+uses the same few instants over and over (every message repeats the
+envelope's created and sent times), so each text is made once and remembered.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..zones import Zone
 
 __all__ = ["Timestamps"]
 
@@ -18,11 +24,15 @@ __all__ = ["Timestamps"]
 class Timestamps:
     """Formats instants of one run: ``start`` is what time 0 stands for (UTC)."""
 
-    def __init__(self, start: datetime, utc_offset: timedelta) -> None:
+    def __init__(self, start: datetime, zone: Zone) -> None:
         self._start = start
-        self._local_start = start.replace(tzinfo=None) + utc_offset
+        self._zone = zone
         self._utc: dict[int, str] = {}
         self._local: dict[int, str] = {}
+
+    def moment(self, ms: int) -> datetime:
+        """The aware UTC datetime of the instant ``ms``."""
+        return self._start + timedelta(milliseconds=ms)
 
     def utc(self, ms: int) -> str:
         """``2026-01-01T00:02:20.0000000Z``: JSON's form."""
@@ -33,14 +43,20 @@ class Timestamps:
         return text
 
     def local(self, ms: int) -> str:
-        """``2025-12-31T16:02:20.000``: legacy XML's form, in the account's time zone."""
+        """``2025-12-31T16:02:20.5``: legacy XML's form, in the account's zone at that instant."""
         text = self._local.get(ms)
         if text is None:
-            moment = self._local_start + timedelta(milliseconds=ms)
-            text = self._local[ms] = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}"
+            moment = self._start + timedelta(milliseconds=ms)
+            local = moment.replace(tzinfo=None) + timedelta(
+                milliseconds=self._zone.offset_ms(moment)
+            )
+            text = f"{local:%Y-%m-%dT%H:%M:%S}"
+            fraction = f"{local.microsecond // 1000:03d}".rstrip("0")
+            if fraction:
+                text += "." + fraction
+            self._local[ms] = text
         return text
 
-    def local_generated(self, ms: int) -> str:
-        """``2025-12-31T16:02:20.0000000``: the XML ``TimeGenerated``, seven digits."""
-        moment = self._local_start + timedelta(milliseconds=ms)
-        return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0"
+    def offset_hours(self, ms: int) -> int:
+        """The ``TimeZoneOffset`` of a message generated at ``ms``."""
+        return self._zone.offset_hours(self._start + timedelta(milliseconds=ms))

@@ -3,12 +3,18 @@
 Theory of operation
 -------------------
 The document is written as text, element by element, in the order DocuSign's
-schema gives (``reference/connect-facts.md`` section 3c): ``EnvelopeStatus``
-with ``RecipientStatuses`` first, then the envelope's own fields, custom
-fields and document statuses; ``DocumentPDFs`` when the configuration
-includes documents; ``TimeZone`` and ``TimeZoneOffset`` last.  Statuses are
-capitalised (``Completed``), times are the account's local time without a
-zone, and an absent time is an absent element.
+schema gives (the ``DocuSignEnvelopeInformation`` types of its SOAP WSDL;
+``reference/connect-facts.md`` section 3c): ``EnvelopeStatus`` with
+``RecipientStatuses`` first, then the envelope's own fields, custom fields
+and document statuses; ``DocumentPDFs`` when the configuration includes
+documents; ``TimeZone`` and ``TimeZoneOffset`` last.  What the schema
+requires is always there, as DocuSign's sample messages have it: a
+recipient's ``DeclineReason`` (``xsi:nil`` unless declined),
+``RecipientIPAddress`` and ``CustomFields`` (empty), the envelope's
+``CustomFields`` (empty when it has none).  Statuses are capitalised
+(``Completed``), times are the account's local time without a zone, with
+trailing zeros of the fraction dropped (:mod:`connect_sim.render.times`),
+and an absent time is an absent element.
 
 XML 1.0 cannot carry every character: most C0 controls, lone surrogates and
 U+FFFE/U+FFFF are not allowed anywhere, not even escaped.  Text holding one
@@ -25,10 +31,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from ..envelope import EnvelopeState, RecipientState
+from ..envelope import AUTORESPONDED, EnvelopeState, RecipientState
 from ..errors import PayloadError
-from ..formats import XML_NAMESPACE, XML_STATUS
+from ..formats import BOUNCE_REASON, XML_NAMESPACE, XML_STATUS
 from ..ids import derived_guid
+from .documents import Extras
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -71,14 +78,18 @@ def xml_text(value: str, what: str) -> str:
 
 
 # Optional time elements, in schema order: XML tag -> the snapshot field (by position).
+# The envelope's Signed is its completion (DocuSign's completed sample carries Sent,
+# Delivered, Signed and Completed; choice: signed when the last signature completed it).
 _ENVELOPE_TIMES: Final = tuple(
-    (tag, EnvelopeState._fields.index(tag.lower()))
-    for tag in ("Sent", "Delivered", "Completed", "Declined")
-)
+    (tag, EnvelopeState._fields.index(field))
+    for tag, field in (("Sent", "sent"), ("Delivered", "delivered"), ("Signed", "completed"),
+                       ("Completed", "completed"), ("Declined", "declined"))
+)  # fmt: skip
 _RECIPIENT_TIMES: Final = tuple(
     (tag, RecipientState._fields.index(tag.lower()))
     for tag in ("Sent", "Delivered", "Signed", "Declined")
 )
+_NO_REASON: Final = '        <DeclineReason xsi:nil="true" />\n'
 
 
 def _times(
@@ -92,27 +103,16 @@ def _times(
             for tag, field in table if state[field] is not None]  # fmt: skip
 
 
-def _offset_hours(minutes: int) -> str:
-    """``TimeZoneOffset``: whole hours as an integer (``-8``), otherwise decimal (``5.5``)."""
-    hours, rest = divmod(minutes, 60)
-    return str(hours) if rest == 0 else f"{minutes / 60:g}"
-
-
 class XmlWriter:
     """Renders the legacy XML bodies of one configuration's attempts."""
 
     def __init__(self, configuration: Configuration, account: Account, times: Timestamps) -> None:
         self._times = times
-        self._documents = "documents" in configuration.include_data
+        self._extras = Extras(configuration, account, times)
         # The sender's texts are the same in every body: escaped (and checked) once.
         self._sender = xml_text(account.user_name, "account user_name")
         self._sender_email = xml_text(account.email, "account email")
-        minutes = int(account.utc_offset.total_seconds()) // 60
-        self._close = (
-            f"  <TimeZone>{xml_text(account.time_zone, 'account time_zone')}</TimeZone>\n"
-            f"  <TimeZoneOffset>{_offset_hours(minutes)}</TimeZoneOffset>\n"
-            "</DocuSignEnvelopeInformation>\n"
-        )
+        self._zone = f"  <TimeZone>{xml_text(account.zone.windows_name, 'account time_zone')}"
         # Per envelope id, per recipient: [the state rendered last, its text].
         self._people: dict[str, list[list[Any]]] = {}
 
@@ -133,7 +133,7 @@ class XmlWriter:
                 person[0], person[1] = state, text
             out.append(person[1])
         out.append("    </RecipientStatuses>\n")
-        generated = self._times.local_generated(attempt.generated)
+        generated = local(attempt.generated)
         out.append(
             f"    <TimeGenerated>{generated}</TimeGenerated>\n"
             f"    <EnvelopeID>{envelope.envelope_id}</EnvelopeID>\n"
@@ -153,16 +153,20 @@ class XmlWriter:
             "    <SigningLocation>Online</SigningLocation>\n"
             "    <EnvelopePDFHash />\n"
         )
-        if envelope.custom_fields:
+        fields = self._extras.custom_fields(snapshot)
+        if not fields:
+            out.append("    <CustomFields />\n")
+        else:
             out.append("    <CustomFields>\n")
-            for name, value in envelope.custom_fields:
-                field = f"{where}: custom field {name!r}"
+            for field in fields:
+                what = f"{where}: custom field {field.name!r}"
+                show = "true" if field.show else "false"
                 out.append(
                     "      <CustomField>\n"
-                    f"        <Name>{xml_text(name, f'{field} name')}</Name>\n"
-                    "        <Show>True</Show>\n"
-                    "        <Required>False</Required>\n"
-                    f"        <Value>{xml_text(value, f'{field} value')}</Value>\n"
+                    f"        <Name>{xml_text(field.name, f'{what} name')}</Name>\n"
+                    f"        <Show>{show}</Show>\n"
+                    "        <Required>false</Required>\n"
+                    f"        <Value>{xml_text(field.value, f'{what} value')}</Value>\n"
                     "        <CustomFieldType>Text</CustomFieldType>\n"
                     "      </CustomField>\n"
                 )
@@ -171,36 +175,49 @@ class XmlWriter:
             "    <AutoNavigation>true</AutoNavigation>\n"
             "    <EnvelopeIdStamping>true</EnvelopeIdStamping>\n"
             "    <AuthoritativeCopy>false</AuthoritativeCopy>\n"
+            "    <DocumentStatuses>\n"
         )
-        if envelope.documents:
-            out.append("    <DocumentStatuses>\n")
-            for sequence, document in enumerate(envelope.documents, start=1):
-                document_id = xml_text(document.document_id or "", f"{where}: document_id")
-                out.append(
-                    "      <DocumentStatus>\n"
-                    f"        <ID>{document_id}</ID>\n"
-                    f"        <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
-                    "        <TemplateName />\n"
-                    f"        <Sequence>{sequence}</Sequence>\n"
-                    "      </DocumentStatus>\n"
-                )
-            out.append("    </DocumentStatuses>\n")
+        for sequence, document in enumerate(envelope.documents, start=1):
+            out.append(
+                "      <DocumentStatus>\n"
+                f"        <ID>{document.document_id}</ID>\n"
+                f"        <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
+                "        <TemplateName />\n"
+                f"        <Sequence>{sequence}</Sequence>\n"
+                "      </DocumentStatus>\n"
+            )
+        out.append("    </DocumentStatuses>\n")
+        if snapshot.voided_reason is not None:
+            reason = xml_text(snapshot.voided_reason, f"{where}: void reason")
+            out.append(f"    <VoidReason>{reason}</VoidReason>\n")
         out.append("  </EnvelopeStatus>\n")
-        if self._documents and envelope.documents:
+        if self._extras.documents:
             out.append("  <DocumentPDFs>\n")
             for document in envelope.documents:
-                content = base64.b64encode(document.content).decode("ascii")
-                document_id = xml_text(document.document_id or "", f"{where}: document_id")
                 out.append(
                     "    <DocumentPDF>\n"
                     f"      <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
-                    f"      <PDFBytes>{content}</PDFBytes>\n"
-                    f"      <DocumentID>{document_id}</DocumentID>\n"
+                    f"      <PDFBytes>{base64.b64encode(document.content).decode('ascii')}"
+                    "</PDFBytes>\n"
+                    f"      <DocumentID>{document.document_id}</DocumentID>\n"
                     "      <DocumentType>CONTENT</DocumentType>\n"
                     "    </DocumentPDF>\n"
                 )
+            certificate = self._extras.certificate_of(snapshot)
+            if certificate is not None:
+                out.append(
+                    "    <DocumentPDF>\n"
+                    "      <Name>Summary</Name>\n"
+                    f"      <PDFBytes>{base64.b64encode(certificate).decode('ascii')}</PDFBytes>\n"
+                    "      <DocumentType>SUMMARY</DocumentType>\n"
+                    "    </DocumentPDF>\n"
+                )
             out.append("  </DocumentPDFs>\n")
-        out.append(self._close)
+        out.append(
+            f"{self._zone}</TimeZone>\n"
+            f"  <TimeZoneOffset>{self._times.offset_hours(attempt.generated)}</TimeZoneOffset>\n"
+            "</DocuSignEnvelopeInformation>\n"
+        )
         return "".join(out).encode("utf-8")
 
     def _recipient(self, snapshot: EnvelopeState, state: RecipientState) -> str:
@@ -215,12 +232,23 @@ class XmlWriter:
             f"        <RoutingOrder>{recipient.routing_order}</RoutingOrder>\n",
         ]
         parts.extend(_times(state, _RECIPIENT_TIMES, local, "        "))
-        if state.declined_reason is not None:
+        if state.declined_reason is None:
+            parts.append(_NO_REASON)  # required by the schema, nil unless declined
+        else:
             reason = xml_text(state.declined_reason, f"{where} decline reason")
             parts.append(f"        <DeclineReason>{reason}</DeclineReason>\n")
-        guid = derived_guid(snapshot.envelope.envelope_id, "recipient", recipient.recipient_id)
+        if state.status == AUTORESPONDED:
+            parts.append(f"        <AutoRespondedReason>{BOUNCE_REASON}</AutoRespondedReason>\n")
         parts.append(
             f"        <Status>{XML_STATUS[state.status]}</Status>\n"
+            "        <RecipientIPAddress />\n"
+        )
+        if recipient.client_user_id is not None:
+            client = xml_text(recipient.client_user_id, f"{where} client_user_id")
+            parts.append(f"        <ClientUserId>{client}</ClientUserId>\n")
+        guid = derived_guid(snapshot.envelope.envelope_id, "recipient", recipient.recipient_id)
+        parts.append(
+            "        <CustomFields />\n"
             "        <AccountStatus>Active</AccountStatus>\n"
             f"        <RecipientId>{guid}</RecipientId>\n"
             "      </RecipientStatus>\n"

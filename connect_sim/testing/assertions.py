@@ -150,17 +150,21 @@ def assert_converged(result: Result, view: View) -> None:
     configuration made a message about is checked, against the status of the
     newest attempt that reached the listener (by generated time, the further
     status breaking a tie), or ``None`` if none did.  Attempts a behaviour in
-    front of the listener failed did not reach it.  When every message was
-    delivered this is each envelope's true status; where it is not, the
-    failure shows the truth too.  Fails first if the listener refused any
+    front of the listener failed did not reach it, and a JSON message without
+    its envelope summary (``include_envelope_summary=False``) says no status.
+    When every message was delivered this is each envelope's true status;
+    where it is not, the failure shows the truth too.  Fails first if the listener refused any
     genuine message (see :mod:`connect_sim.testing.diagnosis`).
     """
     _refused(result)
     lookup = view if callable(view) else view.get
+    # A JSON message without its envelope summary says no status: it tells nothing to know.
+    telling = {name: result.channel(name).configuration.include_envelope_summary
+               for name in result.configurations}  # fmt: skip
     newest: dict[str, Attempt] = {}  # envelope GUID -> the newest attempt that reached it
     last: dict[str, Attempt] = {}  # envelope GUID -> the last attempt that reached it
     for attempt in result.attempts:  # in the order they started: arrival order
-        if not attempt.reached_listener:
+        if not (attempt.reached_listener and telling[attempt.configuration]):
             continue
         guid = attempt.envelope.envelope_id
         last[guid] = attempt

@@ -67,7 +67,10 @@ _REASONS: Final = (None, "Wrong amount", 'Signer said: "not <today> & not here"'
 
 @st.composite
 def recipients(draw: st.DrawFn, max_size: int = 4) -> tuple[Recipient, ...]:
-    """One to ``max_size`` recipients of mixed types, routing orders 1 to 3, ids ``"1"``, ..."""
+    """One to ``max_size`` recipients of mixed types, routing orders 1 to 3, ids ``"1"``, ...
+
+    Signers are sometimes embedded (a ``client_user_id``).
+    """
     count = draw(st.integers(1, max_size))
     out: list[Recipient] = []
     for number in range(1, count + 1):
@@ -77,7 +80,10 @@ def recipients(draw: st.DrawFn, max_size: int = 4) -> tuple[Recipient, ...]:
         if any(person.name == name for person in out):
             name = f"{name} {number}"
         email = name.lower().replace(" ", ".") + "@example.com"
-        out.append(kind(name=name, email=email, routing_order=order, recipient_id=str(number)))
+        # Some signers sign embedded, in the sender's own application.
+        client = f"{1000 + number}" if kind is Signer and draw(st.booleans()) else None
+        out.append(kind(name=name, email=email, routing_order=order, recipient_id=str(number),
+                        client_user_id=client))  # fmt: skip
     return tuple(out)
 
 
@@ -177,14 +183,21 @@ def configurations(
                                unique=True))  # fmt: skip
     duplicates = draw(st.sampled_from([0.0, 0.5])) if anomalies else 0.0
     drops = draw(st.sampled_from([0.0, 0.2])) if anomalies else 0.0
+    format = draw(st.sampled_from(["json", "xml"]))
+    include = draw(st.sampled_from([(), ("recipients",), ("recipients", "custom_fields"),
+                                    ("documents",)]))  # fmt: skip
     return Configuration(
         name=name,
         events=events,
-        format=draw(st.sampled_from(["json", "xml"])),
-        include_data=draw(st.sampled_from([(), ("recipients",), ("recipients", "custom_fields")])),
+        format=format,
+        include_data=include,
         require_acknowledgement=True if all_events else draw(st.booleans()),
         duplicate_rate=duplicates,
         drop_rate=drops,
+        # Now and then, a JSON configuration without the summary: messages that say no status.
+        include_envelope_summary=format == "xml" or draw(st.sampled_from([True, True, False])),
+        include_certificate_of_completion="documents" in include and draw(st.booleans()),
+        include_sender_account_as_custom_field=draw(st.booleans()),
     )
 
 
