@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 import connect_sim as cs
 from connect_sim.listeners import AlwaysOk, Outage, Scripted
 
@@ -79,6 +81,43 @@ def test_a_success_less_than_a_day_after_the_failure_does_not_release_it() -> No
     assert [a.envelope.id for a in result.received("c")] == ["e2"]
     assert [m.envelope.id for m in result.pending("c")] == ["e1"]
     assert result.pending("c")[0].state == "retry"
+
+
+@pytest.mark.parametrize(("gap", "released"), [(D - 1, False), (D, True)])
+def test_a_success_exactly_a_day_after_the_failure_releases_it_a_millisecond_less_does_not(
+    gap: int, released: bool
+) -> None:
+    # e1 fails at 60 s (an instant answer: the attempt ends then); e2 succeeds `gap` later.
+    sim, envs = one_signer("aggregate", Scripted([503]), envelopes=2)
+    sim.send(envs[0], at=timedelta(0))
+    sim.send(envs[1], at=timedelta(milliseconds=gap))
+    result = sim.run()
+    log = [(a.time, a.envelope.id, a.status) for a in result.attempts]
+    assert log[:2] == [(60 * S, "e1", 503), (gap + 60 * S, "e2", 200)]
+    if released:
+        assert log[2:] == [(D + 60 * S, "e1", 200)]
+        assert result.pending("c") == []
+    else:
+        assert log[2:] == []
+        assert [(m.envelope.id, m.state) for m in result.pending("c")] == [("e1", "retry")]
+
+
+def test_the_day_before_a_release_counts_from_the_end_of_a_slow_failed_attempt() -> None:
+    # e1's attempt at 60 s gets no answer and ends at the timeout, 100 s later (160 s).
+    listener = Outage(windows=[(timedelta(0), 2 * MIN)], status=None)
+    sim, envs = one_signer("aggregate", listener, envelopes=3)
+    sim.send(envs[0], at=timedelta(0))
+    sim.send(envs[1], at=timedelta(days=1, seconds=30))  # succeeds at 1d90s: a day after the start
+    sim.send(envs[2], at=timedelta(days=1, seconds=100))  # succeeds at 1d160s: a day after the end
+    result = sim.run()
+    log = [(a.time, a.envelope.id, a.status) for a in result.attempts]
+    assert log == [
+        (60 * S, "e1", None),
+        (D + 90 * S, "e2", 200),
+        (D + 160 * S, "e3", 200),
+        (D + 160 * S, "e1", 200),
+    ]
+    assert result.attempts[0].end == 160 * S
 
 
 def test_released_retries_go_first_in_the_order_they_first_failed() -> None:

@@ -71,6 +71,15 @@ def test_view_delivers_the_recipient_and_the_envelope_only_when_everyone_has_see
     assert out[-1][2].status == "delivered" and out[-1][2].delivered == 20
 
 
+def test_envelope_delivered_counts_a_recipient_of_an_earlier_order_who_completed() -> None:
+    ray = cs.Signer("Ray", "ray@example.com", 2, "ray")
+    state = apply(sent(SUE, ray), "sign", 1, recipient=0)[-1][2]
+    assert (state.recipient("sue").status, state.recipient("ray").status) == ("completed", "sent")
+    out = apply(state, "view", 2, recipient=1)
+    assert names(out) == ["recipient-delivered", "envelope-delivered"]
+    assert (out[-1][2].status, out[-1][2].delivered) == ("delivered", 2)
+
+
 def test_a_recipient_not_yet_reached_keeps_the_envelope_from_being_delivered() -> None:
     state = sent(SUE, CHARLIE)
     assert names(apply(state, "view", 1, recipient=0)) == ["recipient-delivered"]

@@ -110,6 +110,38 @@ def test_an_outage_fails_attempts_that_start_inside_it_only() -> None:
     assert [(a.time, a.status) for a in attempts[:2]] == [(0, None), (130_000, 200)]
 
 
+def test_an_outage_window_fails_an_attempt_at_its_start_but_not_one_at_its_end() -> None:
+    listener = Outage(windows=[(MIN, 2 * MIN)])  # [1m, 2m)
+    sim, (env,) = one_signer("sim", listener, retry_interval=MIN)
+    sim.send(env, at=MIN)  # the first attempt starts at 1m exactly, the retry at 2m exactly
+    attempts = sim.run().attempts
+    assert [(a.time, a.status, a.outcome) for a in attempts[:2]] == [
+        (60_000, 503, "retry"), (120_000, 200, "delivered"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+@pytest.mark.parametrize(
+    ("status", "delivered"),
+    [(101, False), (199, False), (200, True), (204, True), (299, True), (300, False),
+     (302, False), (304, False), (399, False), (400, False)],
+)  # fmt: skip
+def test_only_a_2xx_answer_is_a_success_a_1xx_or_3xx_is_retried(
+    mode: str, status: int, delivered: bool
+) -> None:
+    sim, (env,) = one_signer(mode, Scripted([status]), events=["envelope-sent"])
+    sim.send(env, at=timedelta(0))
+    result = sim.run()
+    log = [(a.time, a.status, a.outcome) for a in result.attempts]
+    if delivered:
+        assert log == [(60_000 if mode == "aggregate" else 0, status, "delivered")]
+    elif mode == "sim":  # retried a day later, when the listener answers 200
+        assert log == [(0, status, "retry"), (D, 200, "delivered")]
+    else:  # waits for a later success that never comes
+        assert log == [(60_000, status, "retry")]
+        assert [m.state for m in result.pending("c")] == ["retry"]
+
+
 def test_every_timing_is_a_parameter() -> None:
     sim, (env,) = one_signer(
         "sim", Scripted([500, 500, 500]), retry_interval="1h", max_retries=2,
