@@ -33,11 +33,11 @@ def replayed_events(plan: Plan, sim: cs.Simulation) -> list[tuple[int, str, cs.E
         envelope = sim.envelope(envelope_id)
         state = initial_state(envelope, created)
         out = [(created, "envelope-created", state)]
-        for time, kind, _, who in sorted(
+        for time, kind, _, who, reason in sorted(
             (a for a in plan.actions if a[2] == envelope_id), key=lambda a: a[0]
         ):
             index = None if who is None else envelope.recipient(who)
-            for name, _, snapshot in apply(state, kind, time, index):
+            for name, _, snapshot in apply(state, kind, time, index, reason):
                 out.append((time, name, snapshot))
                 state = snapshot
         by_envelope[envelope_id] = out
