@@ -132,6 +132,19 @@ def test_released_retries_go_first_in_the_order_they_first_failed() -> None:
                      (2 * 86_400 + 60, "e2"), (2 * 86_400 + 60, "e1")]  # fmt: skip
 
 
+def test_released_retries_keep_the_order_of_their_first_failure_not_their_last() -> None:
+    # e1 fails first, e2 half a day later; e3's success releases e1 alone, which fails again.
+    # e4's success then releases both: e1 first, although e2's last failure is the older.
+    sim, envs = one_signer("aggregate", Scripted([503, 503, 200, 503]), envelopes=4)
+    for env, hours in zip(envs, (0, 12, 24, 48), strict=True):
+        sim.send(env, at=timedelta(hours=hours))
+    result = sim.run()
+    log = [(a.time - 60 * S, a.envelope.id, a.status) for a in result.attempts]
+    half = 12 * 3_600 * S
+    assert log == [(0, "e1", 503), (half, "e2", 503), (D, "e3", 200), (D, "e1", 503),
+                   (2 * D, "e4", 200), (2 * D, "e1", 200), (2 * D, "e2", 200)]  # fmt: skip
+
+
 def test_retries_released_by_a_success_go_before_messages_merely_due() -> None:
     listener = Outage(
         windows=[(timedelta(0), timedelta(minutes=2))], latency=timedelta(seconds=30)

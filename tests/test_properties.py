@@ -465,6 +465,7 @@ def check_aggregate_retries(
     message: cs.Message,
     attempts: list[cs.Attempt],
     successes: list[cs.Attempt],
+    released: dict[int, list[tuple[int, int]]],
 ) -> str:
     """One message's attempts follow section 5; return its fate: delivered, failed, waiting.
 
@@ -472,6 +473,8 @@ def check_aggregate_retries(
     then; a failure is retried right at the first later success at least
     ``retry_interval`` after the failed attempt ended (only duplicates and other released
     retries go between), at most ``max_retries`` times, and never without acknowledgement.
+    Each retry is noted in ``released`` under the success that released it, as (its place,
+    the place of the message's first attempt, which was its first failure).
     """
     interval, limit = ms(configuration.retry_interval), configuration.max_retries
     acknowledged = configuration.require_acknowledgement
@@ -491,6 +494,7 @@ def check_aggregate_retries(
         assert retry.time >= release.end
         between = attempts[attempts.index(release) + 1 : attempts.index(retry)]
         assert all(a.duplicate or a.number > 1 for a in between), (release, between, retry)
+        released[attempts.index(release)].append((attempts.index(retry), attempts.index(first)))
     last = tries[-1]
     if ok(last):
         if len(tries) > 1:
@@ -519,8 +523,13 @@ def test_aggregate_retries_a_failure_at_the_first_success_an_interval_after_it(p
         messages = result.messages(name)
         merged = sorted((e for m in messages for e in m.events), key=lambda e: e.sequence)
         assert merged == expected[name], "events lost or doubled"
-        fates = {m.sequence: check_aggregate_retries(configuration, m, attempts, successes)
+        released: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        fates = {m.sequence: check_aggregate_retries(configuration, m, attempts, successes,
+                                                     released)
                  for m in messages}  # fmt: skip
+        for retries in released.values():  # released together: in the order they first failed
+            firsts = [first for _, first in sorted(retries)]
+            assert firsts == sorted(firsts), [attempts[place] for place, _ in sorted(retries)]
         assert [a.sequence for a in result.received(name)] == [
             a.sequence for a in attempts if ok(a)
         ]
