@@ -83,6 +83,23 @@ def test_a_success_less_than_a_day_after_the_failure_does_not_release_it() -> No
     assert result.pending("c")[0].state == "retry"
 
 
+def test_a_slow_success_releases_what_failed_a_day_before_its_answer_came() -> None:
+    # Every answer takes 30 s. e1 fails at 60 s (its attempt ends at 90 s); e2's attempt
+    # starts at 1d80s, less than a day after that, and succeeds at 1d110s, more than a day
+    # after: the success counts when its answer comes, and e1 is retried right then.
+    listener = Outage(windows=[(timedelta(0), 2 * MIN)], latency=timedelta(seconds=30))
+    sim, envs = one_signer("aggregate", listener, envelopes=2)
+    sim.send(envs[0], at=timedelta(0))
+    sim.send(envs[1], at=timedelta(days=1, seconds=20))
+    result = sim.run()
+    log = [(a.time, a.end, a.envelope.id, a.status) for a in result.attempts]
+    assert log == [
+        (60 * S, 90 * S, "e1", 503),
+        (D + 80 * S, D + 110 * S, "e2", 200),
+        (D + 110 * S, D + 140 * S, "e1", 200),
+    ]
+
+
 @pytest.mark.parametrize(("gap", "released"), [(D - 1, False), (D, True)])
 def test_a_success_exactly_a_day_after_the_failure_releases_it_a_millisecond_less_does_not(
     gap: int, released: bool

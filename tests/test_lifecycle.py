@@ -110,6 +110,19 @@ def test_sequential_routing_waits_for_the_whole_order() -> None:
     assert out[-1][2].current_routing_order == 3
 
 
+@pytest.mark.parametrize("step", ["view", "bounce"])
+def test_a_routing_order_is_done_only_when_every_recipient_of_it_has_completed(
+    step: str,
+) -> None:
+    # Bob, of Sue's order, has only viewed (or his email bounced) when Sue signs: Dana's
+    # order 3 waits, and so does the envelope.
+    state = apply(sent(SUE, BOB, DANA), step, 1, recipient=1)[-1][2]
+    out = apply(state, "sign", 2, recipient=0)
+    assert names(out) == ["recipient-delivered", "recipient-completed"]
+    assert out[-1][2].recipient("dana").status == "created"
+    assert out[-1][2].status == "sent"
+
+
 def test_completing_through_copies_never_makes_envelope_delivered() -> None:
     state = apply(sent(SUE, CHARLIE), "view", 1, recipient=0)[-1][2]
     out = apply(state, "sign", 2, recipient=0)
