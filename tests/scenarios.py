@@ -92,7 +92,9 @@ def recipients(draw: st.DrawFn) -> list[cs.Recipient]:
     for number in range(count):
         kind = draw(KIND)
         order = draw(ROUTING_ORDER)
-        out.append(kind(f"Person {number}", f"p{number}@example.com", order, f"r{number}"))
+        client = f"{1000 + number}" if kind is cs.Signer and draw(st.booleans()) else None
+        out.append(kind(f"Person {number}", f"p{number}@example.com", order, f"r{number}",
+                        client_user_id=client))  # fmt: skip
     return out
 
 
