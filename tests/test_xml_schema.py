@@ -8,9 +8,10 @@ header names the file and commit).  The tests here show that:
   validate, and so do DocuSign's own samples when a copy is on this machine;
 - bodies broken in one way each are refused, so the schema bites;
 - the schema says what the WSDL says, type by type, when a copy is on this machine;
-- every body connect-sim renders for rich scenarios validates.  Today that last
-  one fails (issue 9), and is marked so until the renderer is fixed; run
-  ``pytest --runxfail tests/test_xml_schema.py`` to see each distinct violation.
+- every body connect-sim renders for rich scenarios validates: every recipient
+  type, declines, voids, bounces, documents, custom fields, the sender-account
+  fields, certificates of completion, half-hour and 45-minute zones, and an
+  IANA zone across a daylight-saving change.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import re
 import subprocess
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree
@@ -271,17 +272,23 @@ def test_each_type_of_the_schema_is_the_wsdl_type_of_that_name() -> None:
 
 # ----------------------------------------------------------- what connect-sim renders
 
-ZONES = [("UTC", "+00:00"), ("India Standard Time", "+05:30"),
-         ("Pacific Standard Time", "-08:00"), ("Nepal Standard Time", "+05:45"),
-         ("Newfoundland Standard Time", "-03:30")]  # fmt: skip
+ZONES: list[tuple[str, str | None]] = [
+    ("UTC", "+00:00"), ("India Standard Time", "+05:30"), ("Pacific Standard Time", "-08:00"),
+    ("Nepal Standard Time", "+05:45"), ("Newfoundland Standard Time", "-03:30"),
+    ("America/Los_Angeles", None),  # daylight saving: the runs start just before a change
+]  # fmt: skip
 EVERYTHING = ["documents", "custom_fields", "recipients"]
-ISSUE_9 = pytest.mark.xfail(strict=True, reason="issue 9: the renderer is being fixed")
+# Ten minutes before Pacific time moves from -08:00 to -07:00.
+BEFORE_DST = datetime(2026, 3, 8, 9, 50, tzinfo=UTC)
 
 
-def rich_simulation(mode: str, time_zone: str, utc_offset: str) -> cs.Simulation:
+def rich_simulation(mode: str, time_zone: str, utc_offset: str | None) -> cs.Simulation:
     """Every recipient type, every way an envelope ends, documents and custom fields."""
-    sim = cs.Simulation(mode=mode, account=cs.Account(time_zone=time_zone, utc_offset=utc_offset))
-    sim.add_configuration(cs.Configuration(name="xml", format="xml", include_data=EVERYTHING))
+    account = cs.Account(time_zone=time_zone, utc_offset=utc_offset)
+    sim = cs.Simulation(mode=mode, account=account, start=BEFORE_DST)
+    sim.add_configuration(cs.Configuration(
+        name="xml", format="xml", include_data=EVERYTHING, include_certificate_of_completion=True,
+        include_sender_account_as_custom_field=True))  # fmt: skip
     minute = timedelta(minutes=1)
     documents = [cs.Document("lease.pdf", "%PDF lease"), cs.Document("terms.pdf", b"%PDF terms")]
     kinds = [cs.Signer, cs.CarbonCopy, cs.CertifiedDelivery, cs.InPersonSigner, cs.Agent,
@@ -324,7 +331,7 @@ def rich_bodies() -> list[tuple[str, bytes]]:
     for mode in ("sim", "aggregate"):
         for time_zone, offset in ZONES:
             for attempt in rich_simulation(mode, time_zone, offset).run().attempts:
-                label = f"{mode} {offset} {attempt.envelope.id} {attempt.event}"
+                label = f"{mode} {offset or time_zone} {attempt.envelope.id} {attempt.event}"
                 bodies.append((label, attempt.body))
     return bodies
 
@@ -337,9 +344,13 @@ def test_the_rich_scenarios_give_plenty_of_bodies() -> None:
     seen = {kind for _, body in bodies for kind in re.findall(every_type, body)}
     assert len(seen) == 7
     assert any(b"<DocumentPDFs>" in body for _, body in bodies)
+    assert any(b"<DocumentType>SUMMARY</DocumentType>" in body for _, body in bodies)
+    assert any(b"<Name>AccountSite</Name>" in body for _, body in bodies)
+    assert any(b"<VoidReason>" in body for _, body in bodies)
+    offsets = {m for _, body in bodies for m in re.findall(rb"<TimeZoneOffset>(-?\d+)<", body)}
+    assert {b"-8", b"-7", b"5", b"-3"} <= offsets  # the DST change and the part-hour zones
 
 
-@ISSUE_9
 def test_every_body_of_the_rich_scenarios_validates() -> None:
     valid, report = summary(rich_bodies())
     assert valid == len(rich_bodies()), report
@@ -352,22 +363,24 @@ TIME_ZONES = st.sampled_from(ZONES)
 
 
 @st.composite
-def xml_plans(draw: st.DrawFn) -> tuple[Plan, str, tuple[str, str]]:
+def xml_plans(draw: st.DrawFn) -> tuple[Plan, str, tuple[str, str | None]]:
     """The payload tests' scenarios, with all five acting types, a mode and a time zone."""
     plan = draw(payload_plans(format="xml"))
     envelopes = []
     for envelope_id, people, created in plan.envelopes:
         # The acting types are routed alike, so the plan's timeline stays one the model allows.
-        people = [draw(ACTING)(p.name, p.email, p.routing_order, p.recipient_id)
+        people = [draw(ACTING)(p.name, p.email, p.routing_order, p.recipient_id,
+                               client_user_id=p.client_user_id)
                   if p.role == "acts" else p for p in people]  # fmt: skip
         envelopes.append((envelope_id, people, created))
     plan.envelopes = envelopes
     return plan, draw(MODES), draw(TIME_ZONES)
 
 
-@ISSUE_9
 @given(xml_plans())
-def test_every_generated_xml_body_validates(drawn: tuple[Plan, str, tuple[str, str]]) -> None:
+def test_every_generated_xml_body_validates(
+    drawn: tuple[Plan, str, tuple[str, str | None]],
+) -> None:
     plan, mode, (time_zone, offset) = drawn
     sim = plan.build(mode)
     result = sim.run()
@@ -375,7 +388,8 @@ def test_every_generated_xml_body_validates(drawn: tuple[Plan, str, tuple[str, s
     for name in result.configurations:
         configuration = attrs.evolve(result.channel(name).configuration, include_data=EVERYTHING)
         renderer = Renderer(configuration, account, sim.start)
-        bodies = [(f"{mode} {offset} {attempt.envelope.id} {attempt.event}", renderer.body(attempt))
+        bodies = [(f"{mode} {offset or time_zone} {attempt.envelope.id} {attempt.event}",
+                   renderer.body(attempt))
                   for attempt in result.attempts if attempt.configuration == name]  # fmt: skip
         valid, report = summary(bodies)
         assert valid == len(bodies), report
