@@ -31,6 +31,7 @@ def _offset(value: object) -> timedelta | None:
     """A UTC offset from a timedelta or text such as ``"-08:00"``; ``None`` for none given."""
     if value is None:
         return None
+    given = value  # errors show what was given, never the timedelta made of it
     if isinstance(value, str):
         match = _OFFSET.match(value.strip())
         if match is None:
@@ -45,7 +46,7 @@ def _offset(value: object) -> timedelta | None:
         )
     if value % timedelta(minutes=1) or abs(value) > _MAX_OFFSET:
         raise ConfigurationError(
-            f"account utc_offset: expected whole minutes within 14 hours of UTC, got {value!r}"
+            f"account utc_offset: expected whole minutes within 14 hours of UTC, got {given!r}"
         )
     return value
 

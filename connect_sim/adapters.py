@@ -105,6 +105,7 @@ class Callable:
 
 class _CallableSession:
     __slots__ = ("fn", "latency")
+    simulated: ClassVar[bool] = False  # the user's code answers
 
     def __init__(self, fn: Handler, latency: int) -> None:
         self.fn = fn
@@ -140,6 +141,7 @@ class _Application:
 
 class _AppSession:
     __slots__ = ("app", "latency", "path")
+    simulated: ClassVar[bool] = False  # the user's application answers
 
     def __init__(self, app: Any, path: str, latency: int) -> None:
         self.app = app
@@ -318,11 +320,13 @@ class Degraded:
 
 
 class _DegradedSession:
-    __slots__ = ("behaviour", "listener")
+    __slots__ = ("behaviour", "listener", "simulated")
 
     def __init__(self, behaviour: Session, listener: Session) -> None:
         self.behaviour = behaviour
         self.listener = listener
+        # Whoever answers once the behaviour lets an attempt through decides.
+        self.simulated = getattr(listener, "simulated", False)
 
     def respond(self, attempt: Attempt) -> Response:
         status, latency = self.behaviour.respond(attempt)

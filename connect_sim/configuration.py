@@ -8,7 +8,6 @@ default DocuSign documents; ``docs/concepts.md`` names the source of each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Final
 
@@ -16,7 +15,7 @@ import attrs
 
 from .errors import ConfigurationError
 from .events import normalize_events
-from .ids import derived_number
+from .ids import MAX_ID, derived_number
 from .signing import check_keys
 from .text import check_text
 from .time import duration_ms
@@ -33,7 +32,7 @@ INCLUDE_DATA: Final = (
     "payment_tabs", "powerform", "prefill_tabs", "recipients", "tabs",
 )  # fmt: skip
 #: The largest ``configurationId``: DocuSign's configuration ids are 32-bit signed integers.
-MAX_CONFIGURATION_ID: Final = 2**31 - 1
+MAX_CONFIGURATION_ID: Final = MAX_ID
 
 
 #: The configuration's yes-or-no options.
@@ -70,20 +69,9 @@ def _include(value: object) -> tuple[str, ...]:
 
 def _keys(value: object) -> tuple[str, ...]:
     # Text only: Connect's keys are text, and configurations are data that files hold.
-    # One key given alone is that key (never its characters, one key each).
-    if isinstance(value, bytes | bytearray | memoryview):
-        raise ConfigurationError("hmac_keys: keys are text here, got bytes")
-    keys = (value,) if isinstance(value, str) else value
-    if isinstance(keys, Iterable) and not isinstance(keys, Mapping):
-        keys = tuple(keys)
-        for number, key in enumerate(keys, start=1):
-            if not isinstance(key, str):
-                # Never show a key's value in an error: it is a secret, even when it is wrong.
-                raise ConfigurationError(
-                    f"hmac_keys: key {number} must be text, got a {type(key).__name__}"
-                )
-    check_keys(keys, "hmac_keys")  # empty keys, lone surrogates, not a list at all
-    return keys  # type: ignore[return-value]  # a tuple of str, checked just above
+    # One key given alone is that key (never its characters, one key each); errors name
+    # keys by position and type, never by value: they are secrets, even when wrong.
+    return check_keys(value, "hmac_keys", text_only=True)  # type: ignore[return-value]
 
 
 def _hidden_keys(keys: tuple[str, ...]) -> str:
@@ -92,18 +80,6 @@ def _hidden_keys(keys: tuple[str, ...]) -> str:
 
 def _hidden(secret: str | None) -> str:
     return "None" if secret is None else "<hidden>"
-
-
-def _check_password(value: object, what: str) -> None:
-    # Like check_text, but the value is a secret: say what is wrong, never what it holds.
-    if not isinstance(value, str):
-        raise ConfigurationError(f"{what} must be text, got a {type(value).__name__}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigurationError(
-            f"{what} is not valid Unicode text (it holds a lone surrogate)"
-        ) from None
 
 
 @attrs.frozen
@@ -200,11 +176,22 @@ class Configuration:
             value = getattr(self, flag)
             if not isinstance(value, bool):
                 raise ConfigurationError(f"{where}: {flag} must be true or false, got {value!r}")
-        if not self.include_envelope_summary and self.format != "json":
-            raise ConfigurationError(
-                f"{where}: include_envelope_summary applies to JSON; the XML format always "
-                "carries the envelope's status"
-            )
+        if not self.include_envelope_summary:
+            if self.format != "json":
+                raise ConfigurationError(
+                    f"{where}: include_envelope_summary applies to JSON; the XML format always "
+                    "carries the envelope's status"
+                )
+            extras = [name for name, on in (
+                ("include_data", bool(self.include_data)),
+                ("include_sender_account_as_custom_field",
+                 self.include_sender_account_as_custom_field),
+            ) if on]  # fmt: skip
+            if extras:
+                raise ConfigurationError(
+                    f"{where}: {extras[0]} says what the envelope summary carries, and "
+                    "include_envelope_summary is off"
+                )
         if self.include_certificate_of_completion and "documents" not in self.include_data:
             raise ConfigurationError(
                 f"{where}: include_certificate_of_completion needs documents included "
@@ -234,7 +221,7 @@ class Configuration:
             if ":" in self.username:
                 raise ConfigurationError(f"{where}: username: Basic auth forbids ':' in it")
         if self.password is not None:
-            _check_password(self.password, f"{where}: password")
+            check_text(self.password, f"{where}: password", empty=True, secret=True)
         number = self.configuration_id
         if number is None:
             object.__setattr__(

@@ -20,6 +20,7 @@ from typing import ClassVar, Final, NamedTuple
 import attrs
 
 from .errors import ConfigurationError
+from .ids import MAX_ID
 from .pdf import text_pdf
 from .text import check_text
 
@@ -192,14 +193,15 @@ class Document:
         number = self.document_id
         if number is not None:
             check_text(number, "document_id")
-            if not (number.isascii() and number.isdigit() and 1 <= int(number) <= _MAX_ID):
+            if not (
+                number.isascii() and number.isdigit() and len(number) <= 10
+                and 1 <= int(number) <= MAX_ID
+            ):  # fmt: skip
                 raise ConfigurationError(
-                    f"document_id: expected a whole number from 1 to {_MAX_ID} as text "
+                    f"document_id: expected a whole number from 1 to {MAX_ID} as text "
                     f"(DocuSign's document ids are), got {number!r}"
                 )
 
-
-_MAX_ID: Final = 2**31 - 1
 
 #: The document an envelope gets when it is created without one: ``Document 1.pdf``,
 #: a one-page PDF made by :func:`connect_sim.pdf.text_pdf`, shared by every such envelope.

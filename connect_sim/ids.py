@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["derived_guid", "derived_number"]
+__all__ = ["MAX_ID", "derived_guid", "derived_number"]
+
+#: The largest of DocuSign's numeric ids (configurations, documents): 32-bit signed integers.
+MAX_ID = 2**31 - 1
 
 
 def _digest(parts: tuple[object, ...]) -> bytes:

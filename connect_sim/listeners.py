@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import attrs
 
@@ -38,7 +38,13 @@ Response = tuple[int | None, int]
 
 
 class Session(Protocol):
-    """One run's view of a listener."""
+    """One run's view of a listener.
+
+    A session of one of connect-sim's listener models also says ``simulated =
+    True``: its failures are the scenario's, not a listener's bug (see
+    :mod:`connect_sim.testing.diagnosis`).  A session without the attribute
+    runs code under test.
+    """
 
     def respond(self, attempt: Attempt) -> Response:
         """Answer one delivery attempt: ``(status or None, latency in ms)``."""
@@ -120,6 +126,7 @@ class _Fixed:
     """A session whose answer never changes."""
 
     __slots__ = ("response",)
+    simulated: ClassVar[bool] = True  # a model: its failures are the scenario's
 
     def __init__(self, response: Response) -> None:
         self.response = response
@@ -162,6 +169,7 @@ class Outage:
 
 class _OutageSession:
     __slots__ = ("down", "latency", "ok", "windows")
+    simulated: ClassVar[bool] = True  # a model: its failures are the scenario's
 
     def __init__(self, spec: Outage) -> None:
         self.windows = [(duration_ms(a, "start"), duration_ms(b, "end")) for a, b in spec.windows]
@@ -210,6 +218,7 @@ class Flaky:
 
 class _FlakySession:
     __slots__ = ("latency", "rate", "rng", "status")
+    simulated: ClassVar[bool] = True  # a model: its failures are the scenario's
 
     def __init__(self, spec: Flaky, rng: random.Random) -> None:
         self.rate = spec.failure_rate
@@ -252,6 +261,7 @@ class Scripted:
 
 class _ScriptedSession:
     __slots__ = ("latency", "next", "responses", "then")
+    simulated: ClassVar[bool] = True  # a model: its failures are the scenario's
 
     def __init__(self, spec: Scripted) -> None:
         self.responses = spec.responses

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from .errors import ConfigurationError, PayloadError
+from .text import check_text
 
 __all__ = ["basic_authorization", "check_keys", "hmac_signature", "verify_hmac"]
 
@@ -28,48 +29,52 @@ SIGNATURE_PREFIX: Final = "X-DocuSign-Signature-"
 DIGEST_LOWER: Final = DIGEST_HEADER.lower()
 
 
-def _one_key(key: object, what: str) -> bytes:
-    """One key as the bytes HMAC is keyed with; refused unless it is non-empty text or bytes."""
+def _one_key(key: object, what: str, text_only: bool = False) -> str | bytes:
+    """One key, checked: non-empty text UTF-8 can encode, or (unless ``text_only``) bytes."""
     # Say what it is, never what it holds: it is a secret, even when it is wrong.
-    if isinstance(key, str):
-        try:
-            data = key.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ConfigurationError(
-                f"{what} is not valid Unicode text (it holds a lone surrogate)"
-            ) from None
-    elif isinstance(key, bytes | bytearray | memoryview):
-        data = bytes(key)
+    if isinstance(key, bytes | bytearray | memoryview) and not text_only:
+        data: str | bytes = bytes(key)
+    elif isinstance(key, str):
+        data = check_text(key, what, empty=True, secret=True)
     else:
-        raise ConfigurationError(f"{what} must be text or bytes, got a {type(key).__name__}")
+        kinds = "text" if text_only else "text or bytes"
+        raise ConfigurationError(f"{what} must be {kinds}, got a {type(key).__name__}")
     if not data:
         raise ConfigurationError(f"{what} is empty: an empty key signs nothing")
     return data
 
 
-def check_keys(value: object, what: str) -> tuple[bytes, ...]:
+def _key_bytes(key: str | bytes) -> bytes:
+    return key.encode("utf-8") if isinstance(key, str) else key
+
+
+def check_keys(value: object, what: str, *, text_only: bool = False) -> tuple[str | bytes, ...]:
     """HMAC keys as given by a caller: one key (text or bytes), or an iterable of keys.
 
     A single ``str`` or ``bytes`` is one key, never a sequence of one-character
-    keys.  Every key must be non-empty text UTF-8 can encode, or non-empty
-    bytes.  Anything else raises :class:`~connect_sim.ConfigurationError`
-    naming the key by position and type, never by value.  The result may be
-    empty (the caller decides whether no key at all makes sense).
+    keys.  Every key must be non-empty text UTF-8 can encode, or (unless
+    ``text_only``) non-empty bytes.  Anything else raises
+    :class:`~connect_sim.ConfigurationError` naming the key by position and
+    type, never by value.  The result may be empty (the caller decides whether
+    no key at all makes sense).
 
     >>> check_keys("one key", "keys")
-    (b'one key',)
+    ('one key',)
     >>> check_keys(["old", b"new"], "keys")
-    (b'old', b'new')
+    ('old', b'new')
     """
     if isinstance(value, str | bytes | bytearray | memoryview):
-        return (_one_key(value, what),)
+        if text_only and not isinstance(value, str):
+            raise ConfigurationError(f"{what}: keys are text here, got bytes")
+        return (_one_key(value, what, text_only),)
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        kind = "a key (text)" if text_only else "a key (text or bytes)"
         raise ConfigurationError(
-            f"{what}: expected a key (text or bytes) or a list of keys, "
-            f"got a {type(value).__name__}"
+            f"{what}: expected {kind} or a list of keys, got a {type(value).__name__}"
         )
     return tuple(
-        _one_key(key, f"{what}: key {number}") for number, key in enumerate(value, start=1)
+        _one_key(key, f"{what}: key {number}", text_only)
+        for number, key in enumerate(value, start=1)
     )
 
 
@@ -88,7 +93,7 @@ def hmac_signature(body: bytes, key: str | bytes) -> str:
     >>> hmac_signature(b"The quick brown fox jumps over the lazy dog", "key")
     '97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg='
     """
-    secret = _one_key(key, "hmac_signature: the key")
+    secret = _key_bytes(_one_key(key, "hmac_signature: the key"))
     digest = hmac.new(secret, _body(body, "hmac_signature"), hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
@@ -137,7 +142,7 @@ def verify_hmac(
         raise PayloadError(
             f"verify_hmac: headers must be a mapping, got a {type(headers).__name__}"
         )
-    secrets = check_keys(keys, "verify_hmac: keys")
+    secrets = [_key_bytes(key) for key in check_keys(keys, "verify_hmac: keys")]
     if not secrets:
         raise ConfigurationError("verify_hmac: no keys given")
     signatures: list[bytes] = []

@@ -144,7 +144,8 @@ class Simulation:
         listener = AlwaysOk() if listener is None else check_listener(listener, "listener")
         name = configuration.name
         mode = configuration.mode or self.mode
-        configuration.check_mode(mode, "its own" if configuration.mode else "the simulation's")
+        if configuration.mode is None:  # its own mode it checked when it was made
+            configuration.check_mode(mode, "the simulation's")
         session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
         kind = SimChannel if mode == "sim" else AggregateChannel
         channel = kind(

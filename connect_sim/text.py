@@ -13,10 +13,12 @@ from .errors import ConfigurationError
 __all__ = ["check_text"]
 
 
-def check_text(value: object, what: str, *, empty: bool = False) -> str:
+def check_text(value: object, what: str, *, empty: bool = False, secret: bool = False) -> str:
     """Return ``value`` if it is text UTF-8 can encode; otherwise raise ConfigurationError.
 
     Unless ``empty`` is true the text must also hold something besides white space.
+    With ``secret`` (a password, a key) the error says what is wrong and never
+    what the text holds.
 
     >>> check_text("Sue", "n")
     'Sue'
@@ -27,11 +29,16 @@ def check_text(value: object, what: str, *, empty: bool = False) -> str:
     """
     if not isinstance(value, str) or not (empty or value.strip()):
         expected = "text" if empty else "non-empty text"
-        raise ConfigurationError(f"{what}: expected {expected}, got {value!r}")
+        got = f"a {type(value).__name__}" if secret else repr(value)
+        raise ConfigurationError(f"{what}: expected {expected}, got {got}")
     if not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as error:
+            if secret:
+                raise ConfigurationError(
+                    f"{what} is not valid Unicode text (it holds a lone surrogate)"
+                ) from None
             raise ConfigurationError(
                 f"{what}: {value!r} is not valid Unicode text "
                 f"(a lone surrogate at position {error.start})"

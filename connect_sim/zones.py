@@ -33,6 +33,15 @@ __all__ = ["WINDOWS_NAMES", "Zone"]
 WINDOWS_NAMES: Final = {
     "UTC": "UTC",
     "Etc/UTC": "UTC",
+    "US/Hawaii": "Hawaiian Standard Time",
+    "US/Alaska": "Alaskan Standard Time",
+    "US/Pacific": "Pacific Standard Time",
+    "US/Arizona": "US Mountain Standard Time",
+    "US/Mountain": "Mountain Standard Time",
+    "US/Central": "Central Standard Time",
+    "US/Eastern": "Eastern Standard Time",
+    "Canada/Newfoundland": "Newfoundland Standard Time",
+    "GB": "GMT Standard Time",
     "Pacific/Honolulu": "Hawaiian Standard Time",
     "America/Anchorage": "Alaskan Standard Time",
     "America/Los_Angeles": "Pacific Standard Time",
@@ -128,10 +137,9 @@ class Zone:
         offset: a fixed offset from UTC; ``None`` for an IANA zone.
     """
 
-    __slots__ = ("_fixed_ms", "_zone", "name", "windows_name")
+    __slots__ = ("_fixed_ms", "_zone", "windows_name")
 
     def __init__(self, name: str, offset: timedelta | None) -> None:
-        self.name = name
         self._zone: ZoneInfo | None = None
         self._fixed_ms = 0
         if offset is not None:
@@ -140,18 +148,13 @@ class Zone:
             return
         try:
             self._zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # a folder, too long...
             raise ConfigurationError(
-                f"account time_zone: {name!r} is not an IANA time zone this machine knows "
+                f"account time_zone: {name[:60]!r} is not an IANA time zone this machine knows "
                 f"({type(error).__name__}); give an IANA name such as 'America/Los_Angeles', "
                 "or a fixed utc_offset with the name to write"
             ) from None
         self.windows_name = WINDOWS_NAMES.get(name, name)
-
-    @property
-    def fixed(self) -> bool:
-        """True when the offset never changes."""
-        return self._zone is None
 
     def offset_ms(self, moment: datetime) -> int:
         """The offset from UTC in force at ``moment`` (an aware datetime), in milliseconds."""

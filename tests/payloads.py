@@ -92,8 +92,10 @@ def payload_plans(draw: st.DrawFn, format: str | None = None) -> Plan:
     plan = draw(plans(answers_at_once=True, anomalies=True))
     configurations = []
     for configuration, listener, scope in plan.configurations:
-        include = draw(st.lists(st.sampled_from(INCLUDE_DATA), unique=True))
         chosen = format or draw(st.sampled_from(["json", "xml"]))
+        summarised = chosen == "xml" or draw(st.booleans())
+        # Without the summary there is nothing for include_data to add to.
+        include = draw(st.lists(st.sampled_from(INCLUDE_DATA), unique=True)) if summarised else []
         configurations.append(
             (
                 attrs.evolve(
@@ -101,10 +103,10 @@ def payload_plans(draw: st.DrawFn, format: str | None = None) -> Plan:
                     format=chosen,
                     include_data=include,
                     hmac_keys=draw(st.sampled_from([(), ("k1",), ("old", "new")])),
-                    include_envelope_summary=chosen == "xml" or draw(st.booleans()),
+                    include_envelope_summary=summarised,
                     include_certificate_of_completion="documents" in include
                     and draw(st.booleans()),
-                    include_sender_account_as_custom_field=draw(st.booleans()),
+                    include_sender_account_as_custom_field=summarised and draw(st.booleans()),
                 ),
                 listener,
                 scope,

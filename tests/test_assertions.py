@@ -153,7 +153,7 @@ def wsgi_app(status: str) -> object:
     ("listener", "configuration", "hint"),
     [
         (Callable(lambda body, headers: 401), {},
-         "Configuration 'listener' sends no HMAC signature and no credentials: does your listener "
+         "Configuration 'listener' sends no HMAC signature (no credentials): does your listener "
          "check HMAC keys the configuration does not send?"),
         (Callable(ReferenceListener(hmac_keys="production key")), {"hmac_keys": ["test key"]},
          "Configuration 'listener' signs with 1 HMAC key(s): does your listener verify the "

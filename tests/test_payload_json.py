@@ -197,7 +197,7 @@ def test_the_top_level_keys_come_in_the_order_of_real_messages() -> None:
 
 
 def test_without_the_envelope_summary_data_carries_only_the_ids() -> None:
-    result = one_signer(include_envelope_summary=False, include_data=["recipients"])
+    result = one_signer(include_envelope_summary=False)
     bodies = [check_json_body(a.body) for a in result.attempts]
     assert [list(b["data"]) for b in bodies[:2]] == [
         ["accountId", "userId", "recipientId", "envelopeId"],  # recipient-sent
@@ -207,6 +207,10 @@ def test_without_the_envelope_summary_data_carries_only_the_ids() -> None:
     assert message.status is None and message.event == "recipient-sent"
     with pytest.raises(cs.ConfigurationError, match="include_envelope_summary applies to JSON"):
         cs.Configuration(name="x", format="xml", include_envelope_summary=False)
+    for option in ({"include_data": ["recipients"]},
+                   {"include_sender_account_as_custom_field": True}):  # fmt: skip
+        with pytest.raises(cs.ConfigurationError, match="and include_envelope_summary is off"):
+            cs.Configuration(name="x", include_envelope_summary=False, **option)  # type: ignore[arg-type]
 
 
 def test_an_envelope_created_without_documents_carries_one_real_pdf() -> None:

@@ -189,7 +189,7 @@ def test_forcing_a_mode_overrides_every_configuration() -> None:
         (lambda t: t.replace('name = "listener"', 'name = "listener"\ninclude_data = ["recipient"]'),
          r"s\.toml: configuration 'listener': include_data: unknown option 'recipient'"),
         (lambda t: t.replace('name = "listener"', 'name = "listener"\nhmac_keys = 5'),
-         r"s\.toml: configuration 'listener': hmac_keys: expected a key \(text or bytes\) or a list of keys, got a int$"),
+         r"s\.toml: configuration 'listener': hmac_keys: expected a key \(text\) or a list of keys, got a int$"),
         (lambda t: t.replace('name = "listener"', 'name = "listener"\npassword = "s3cret"'),
          r"s\.toml: configuration 'listener': give both username and password, or neither"),
         (lambda t: t.replace('subject = "Hello"', 'subject = "Hello"\ncustom_fields = ["a"]'),

@@ -29,10 +29,7 @@ class Timestamps:
         self._zone = zone
         self._utc: dict[int, str] = {}
         self._local: dict[int, str] = {}
-
-    def moment(self, ms: int) -> datetime:
-        """The aware UTC datetime of the instant ``ms``."""
-        return self._start + timedelta(milliseconds=ms)
+        self._hours: dict[int, int] = {}
 
     def utc(self, ms: int) -> str:
         """``2026-01-01T00:02:20.0000000Z``: JSON's form."""
@@ -59,4 +56,9 @@ class Timestamps:
 
     def offset_hours(self, ms: int) -> int:
         """The ``TimeZoneOffset`` of a message generated at ``ms``."""
-        return self._zone.offset_hours(self._start + timedelta(milliseconds=ms))
+        hours = self._hours.get(ms)
+        if hours is None:
+            hours = self._hours[ms] = self._zone.offset_hours(
+                self._start + timedelta(milliseconds=ms)
+            )
+        return hours

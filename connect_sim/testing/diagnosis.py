@@ -5,10 +5,13 @@ Theory of operation
 A listener under test must answer 2xx to every genuine Connect message: any
 other answer makes Connect send the message again a day later, and under SIM
 holds back every later message of the configuration.  So an attempt that
-*reached* the listener (see :attr:`Attempt.reached_listener
+*reached* the listener's code (see :attr:`Attempt.reached_listener
 <connect_sim.Attempt.reached_listener>`: not one a behaviour in front of it
 failed) and got an answer other than 2xx is a refusal, and a refusal is a
-bug of the listener, whatever its view of the envelopes says.  A late answer
+bug of the listener, whatever its view of the envelopes says.  The failures
+of connect-sim's own listener models (``AlwaysOk(status=503)``, ``Outage``,
+``Flaky``, ``Scripted``, used as the listener) are the scenario's, not a
+listener's: their sessions say ``simulated``, and they are never refusals.  A late answer
 (past the timeout) is not counted here: it is the listener's latency, and
 :func:`~connect_sim.testing.assert_nothing_lost` reports what it cost.
 
@@ -31,24 +34,28 @@ if TYPE_CHECKING:
     from ..configuration import Configuration
     from ..result import Result
 
-__all__ = ["refusal_report", "refusals"]
+__all__ = ["reached_code", "refusal_report", "refusals"]
+
+
+def reached_code(result: Result) -> list[Attempt]:
+    """Attempts that reached the listener's code: not failed on the way, not a model's."""
+    code = {name: not getattr(result.channel(name).session, "simulated", False)
+            for name in result.configurations}  # fmt: skip
+    return [a for a in result.attempts if a.reached_listener and code[a.configuration]]
 
 
 def refusals(result: Result) -> list[Attempt]:
-    """Attempts that reached the listener and that it answered with anything but a 2xx."""
-    return [
-        attempt
-        for attempt in result.attempts
-        if attempt.reached_listener and attempt.status is not None and not attempt.ok
-    ]
+    """Attempts that reached the listener's code and that it answered with anything but 2xx."""
+    return [a for a in reached_code(result) if a.status is not None and not a.ok]
 
 
 def refusal_report(result: Result) -> str | None:
     """One paragraph on the listener's refusals, with their likely cause; ``None`` if none."""
-    refused = refusals(result)
+    reached_attempts = reached_code(result)
+    refused = [a for a in reached_attempts if a.status is not None and not a.ok]
     if not refused:
         return None
-    reached = sum(1 for attempt in result.attempts if attempt.reached_listener)
+    reached = len(reached_attempts)
     counts = Counter(attempt.status for attempt in refused)
     if len(counts) == 1 and len(refused) == reached:
         answers = f"every one got {refused[0].status}"
@@ -80,9 +87,10 @@ def _hint(attempt: Attempt, configuration: Configuration) -> str:
     assert status is not None
     name = configuration.name
     if status in (401, 403):
-        if not configuration.hmac_keys and configuration.username is None:
+        if not configuration.hmac_keys:
+            sends = "no credentials" if configuration.username is None else "Basic auth"
             return (
-                f"Configuration {name!r} sends no HMAC signature and no credentials: does your "
+                f"Configuration {name!r} sends no HMAC signature ({sends}): does your "
                 "listener check HMAC keys the configuration does not send?  Give the "
                 "configuration the listener's test key (hmac_keys=[...]; ScenarioPlan.build "
                 "signs with connect_sim.testing.TEST_HMAC_KEY unless told otherwise)."

@@ -194,8 +194,6 @@ def configurations(
         require_acknowledgement=True if all_events else draw(st.booleans()),
         duplicate_rate=duplicates,
         drop_rate=drops,
-        # Now and then, a JSON configuration without the summary: messages that say no status.
-        include_envelope_summary=format == "xml" or draw(st.sampled_from([True, True, False])),
         include_certificate_of_completion="documents" in include and draw(st.booleans()),
         include_sender_account_as_custom_field=draw(st.booleans()),
     )
