@@ -11,9 +11,10 @@ decides which; the writers decide how they look.
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..envelope import COMPLETED, EnvelopeState
+from ..envelope import COMPLETED, Envelope, EnvelopeState
 from ..formats import XML_STATUS
 from ..pdf import text_pdf
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ..configuration import Configuration
     from .times import Timestamps
 
-__all__ = ["CustomField", "Extras"]
+__all__ = ["Certificate", "CustomField", "Extras"]
 
 
 class CustomField(NamedTuple):
@@ -33,10 +34,19 @@ class CustomField(NamedTuple):
     show: bool
 
 
+class Certificate(NamedTuple):
+    """A certificate of completion: its PDF and the base64 text both formats carry."""
+
+    pdf: bytes
+    base64: str
+
+
 class Extras:
     """For one configuration: which documents, certificate and custom fields bodies carry."""
 
-    __slots__ = ("_account_fields", "_certificates", "_times", "certificate", "documents")
+    __slots__ = (
+        "_account_fields", "_certificates", "_fields", "_times", "certificate", "documents",
+    )  # fmt: skip
 
     def __init__(self, configuration: Configuration, account: Account, times: Timestamps) -> None:
         self._times = times
@@ -51,27 +61,34 @@ class Extras:
                 CustomField("AccountName", account.name, False),
                 CustomField("AccountSite", account.site, False),
             )
-        self._certificates: dict[str, bytes] = {}
+        # Per envelope id: its certificate, its custom fields (neither changes once made).
+        self._certificates: dict[str, Certificate] = {}
+        self._fields: dict[str, tuple[CustomField, ...]] = {}
 
     @property
     def account_fields(self) -> bool:
         """True when bodies carry the sender's account as custom fields."""
         return bool(self._account_fields)
 
-    def custom_fields(self, snapshot: EnvelopeState) -> list[CustomField]:
+    def custom_fields(self, envelope: Envelope) -> tuple[CustomField, ...]:
         """The envelope's own custom fields, then the sender's account's."""
-        own = [CustomField(name, value, True) for name, value in snapshot.envelope.custom_fields]
-        return own + list(self._account_fields)
+        fields = self._fields.get(envelope.id)
+        if fields is None:
+            own = (CustomField(name, value, True) for name, value in envelope.custom_fields)
+            fields = self._fields[envelope.id] = (*own, *self._account_fields)
+        return fields
 
-    def certificate_of(self, snapshot: EnvelopeState) -> bytes | None:
+    def certificate_of(self, snapshot: EnvelopeState) -> Certificate | None:
         """The certificate of completion a body about ``snapshot`` carries, if any."""
         if not (self.certificate and self.documents and snapshot.status == COMPLETED):
             return None
         key = snapshot.envelope.id
-        pdf = self._certificates.get(key)
-        if pdf is None:  # a completed envelope never changes again: one certificate each
-            pdf = self._certificates[key] = self._certify(snapshot)
-        return pdf
+        certificate = self._certificates.get(key)
+        if certificate is None:  # a completed envelope never changes again: one each
+            pdf = self._certify(snapshot)
+            certificate = Certificate(pdf, base64.b64encode(pdf).decode("ascii"))
+            self._certificates[key] = certificate
+        return certificate
 
     def _certify(self, snapshot: EnvelopeState) -> bytes:
         envelope = snapshot.envelope

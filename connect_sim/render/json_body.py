@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeState, RecipientState
 from ..formats import API_VERSION, BOUNCE_REASON, JSON_RECIPIENT_LISTS
 from ..ids import derived_guid
-from .documents import Extras
+from .documents import Certificate, Extras
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -112,6 +112,8 @@ class JsonWriter:
         self._fixed: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
         # Per envelope id: its recipients' fixed fields and their latest rendering.
         self._people: dict[str, list[list[Any]]] = {}
+        # Per envelope id: its documents and certificate, once it is completed.
+        self._completed: dict[str, list[dict[str, Any]]] = {}
 
     def body(self, attempt: Attempt) -> bytes:
         """The exact body bytes of ``attempt`` (UTF-8)."""
@@ -150,12 +152,10 @@ class JsonWriter:
             summary["voidedReason"] = snapshot.voided_reason
         summary["statusChangedDateTime"] = utc(snapshot.status_changed)
         summary.update(fixed[2])
-        if self._custom_fields:
-            summary["customFields"] = self._custom_fields_of(snapshot)
         certificate = self._extras.certificate_of(snapshot)
         if certificate is not None:
-            summary["envelopeDocuments"] = [*summary["envelopeDocuments"],
-                                            self._certificate(snapshot, certificate)]  # fmt: skip
+            # Key order stays: envelopeDocuments is already in the summary, from the tail.
+            summary["envelopeDocuments"] = self._with_certificate(snapshot, certificate)
         if self._recipients:
             summary["recipients"] = self._recipient_lists(snapshot)
         if self._folders:
@@ -213,12 +213,14 @@ class JsonWriter:
                 }
                 for order, document in enumerate(envelope.documents, start=1)
             ]
+        if self._custom_fields:  # an envelope's custom fields never change
+            tail["customFields"] = self._custom_fields_of(envelope)
         fixed = (uri, head, tail)
         self._fixed[envelope.id] = fixed
         return fixed
 
-    def _custom_fields_of(self, snapshot: EnvelopeState) -> dict[str, Any]:
-        fields = self._extras.custom_fields(snapshot)
+    def _custom_fields_of(self, envelope: Envelope) -> dict[str, Any]:
+        fields = self._extras.custom_fields(envelope)
         return {
             "textCustomFields": [
                 {"fieldId": str(number), "name": field.name,
@@ -229,9 +231,22 @@ class JsonWriter:
             "listCustomFields": [],
         }  # fmt: skip
 
-    def _certificate(self, snapshot: EnvelopeState, pdf: bytes) -> dict[str, Any]:
-        """The certificate of completion as an ``envelopeDocuments`` entry of type summary."""
+    def _with_certificate(
+        self, snapshot: EnvelopeState, certificate: Certificate
+    ) -> list[dict[str, Any]]:
+        """The envelope's documents and its certificate, made once per envelope."""
         envelope = snapshot.envelope
+        documents = self._completed.get(envelope.id)
+        if documents is None:
+            documents = self._completed[envelope.id] = [
+                *self._fixed[envelope.id][2]["envelopeDocuments"],
+                self._certificate(envelope, certificate),
+            ]
+        return documents
+
+    def _certificate(self, envelope: Envelope, certificate: Certificate) -> dict[str, Any]:
+        """The certificate of completion as an ``envelopeDocuments`` entry of type summary."""
+        pdf = certificate.pdf
         return {
             "documentId": "certificate",
             "documentIdGuid": derived_guid(envelope.envelope_id, "document", "certificate"),
@@ -245,7 +260,7 @@ class JsonWriter:
             "templateRequired": "false",
             "authoritativeCopy": "false",
             "sizeBytes": str(len(pdf)),
-            "PDFBytes": base64.b64encode(pdf).decode("ascii"),
+            "PDFBytes": certificate.base64,
         }
 
     def _recipient_lists(self, snapshot: EnvelopeState) -> dict[str, Any]:

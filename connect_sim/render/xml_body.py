@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from ..envelope import AUTORESPONDED, EnvelopeState, RecipientState
+from ..envelope import AUTORESPONDED, Envelope, EnvelopeState, RecipientState
 from ..errors import PayloadError
 from ..formats import BOUNCE_REASON, XML_NAMESPACE, XML_STATUS
 from ..ids import derived_guid
@@ -112,9 +112,13 @@ class XmlWriter:
         # The sender's texts are the same in every body: escaped (and checked) once.
         self._sender = xml_text(account.user_name, "account user_name")
         self._sender_email = xml_text(account.email, "account email")
-        self._zone = f"  <TimeZone>{xml_text(account.zone.windows_name, 'account time_zone')}"
+        self._zone = (
+            f"  <TimeZone>{xml_text(account.zone.windows_name, 'account time_zone')}</TimeZone>\n"
+        )
         # Per envelope id, per recipient: [the state rendered last, its text].
         self._people: dict[str, list[list[Any]]] = {}
+        # Per envelope id: the texts no snapshot changes (custom fields; documents).
+        self._fixed: dict[str, tuple[str, str]] = {}
 
     def body(self, attempt: Attempt) -> bytes:
         """The exact body bytes of ``attempt`` (UTF-8)."""
@@ -153,15 +157,47 @@ class XmlWriter:
             "    <SigningLocation>Online</SigningLocation>\n"
             "    <EnvelopePDFHash />\n"
         )
-        fields = self._extras.custom_fields(snapshot)
+        fixed = self._fixed.get(envelope.id) or self._fix(envelope)
+        out.append(fixed[0])  # custom fields, document statuses
+        if snapshot.voided_reason is not None:
+            reason = xml_text(snapshot.voided_reason, f"{where}: void reason")
+            out.append(f"    <VoidReason>{reason}</VoidReason>\n")
+        out.append("  </EnvelopeStatus>\n")
+        if self._extras.documents:
+            out.append(fixed[1])
+            certificate = self._extras.certificate_of(snapshot)
+            if certificate is not None:
+                out.append(
+                    "    <DocumentPDF>\n"
+                    "      <Name>Summary</Name>\n"
+                    f"      <PDFBytes>{certificate.base64}</PDFBytes>\n"
+                    "      <DocumentType>SUMMARY</DocumentType>\n"
+                    "    </DocumentPDF>\n"
+                )
+            out.append("  </DocumentPDFs>\n")
+        out.append(
+            f"{self._zone}"
+            f"  <TimeZoneOffset>{self._times.offset_hours(attempt.generated)}</TimeZoneOffset>\n"
+            "</DocuSignEnvelopeInformation>\n"
+        )
+        return "".join(out).encode("utf-8")
+
+    def _fix(self, envelope: Envelope) -> tuple[str, str]:
+        """Build (once) the texts of an envelope's bodies no snapshot changes.
+
+        The first is its custom fields and document statuses; the second, its
+        documents' PDFs when the configuration includes them.
+        """
+        where = f"envelope {envelope.id!r}"
+        fields = self._extras.custom_fields(envelope)
         if not fields:
-            out.append("    <CustomFields />\n")
+            custom = "    <CustomFields />\n"
         else:
-            out.append("    <CustomFields>\n")
+            parts = ["    <CustomFields>\n"]
             for field in fields:
                 what = f"{where}: custom field {field.name!r}"
                 show = "true" if field.show else "false"
-                out.append(
+                parts.append(
                     "      <CustomField>\n"
                     f"        <Name>{xml_text(field.name, f'{what} name')}</Name>\n"
                     f"        <Show>{show}</Show>\n"
@@ -170,55 +206,40 @@ class XmlWriter:
                     "        <CustomFieldType>Text</CustomFieldType>\n"
                     "      </CustomField>\n"
                 )
-            out.append("    </CustomFields>\n")
-        out.append(
-            "    <AutoNavigation>true</AutoNavigation>\n"
-            "    <EnvelopeIdStamping>true</EnvelopeIdStamping>\n"
-            "    <AuthoritativeCopy>false</AuthoritativeCopy>\n"
-            "    <DocumentStatuses>\n"
-        )
-        for sequence, document in enumerate(envelope.documents, start=1):
-            out.append(
+            parts.append("    </CustomFields>\n")
+            custom = "".join(parts)
+        custom += (
+            (
+                "    <AutoNavigation>true</AutoNavigation>\n"
+                "    <EnvelopeIdStamping>true</EnvelopeIdStamping>\n"
+                "    <AuthoritativeCopy>false</AuthoritativeCopy>\n"
+                "    <DocumentStatuses>\n"
+            )
+            + "".join(
                 "      <DocumentStatus>\n"
                 f"        <ID>{document.document_id}</ID>\n"
                 f"        <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
                 "        <TemplateName />\n"
                 f"        <Sequence>{sequence}</Sequence>\n"
                 "      </DocumentStatus>\n"
+                for sequence, document in enumerate(envelope.documents, start=1)
             )
-        out.append("    </DocumentStatuses>\n")
-        if snapshot.voided_reason is not None:
-            reason = xml_text(snapshot.voided_reason, f"{where}: void reason")
-            out.append(f"    <VoidReason>{reason}</VoidReason>\n")
-        out.append("  </EnvelopeStatus>\n")
-        if self._extras.documents:
-            out.append("  <DocumentPDFs>\n")
-            for document in envelope.documents:
-                out.append(
-                    "    <DocumentPDF>\n"
-                    f"      <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
-                    f"      <PDFBytes>{base64.b64encode(document.content).decode('ascii')}"
-                    "</PDFBytes>\n"
-                    f"      <DocumentID>{document.document_id}</DocumentID>\n"
-                    "      <DocumentType>CONTENT</DocumentType>\n"
-                    "    </DocumentPDF>\n"
-                )
-            certificate = self._extras.certificate_of(snapshot)
-            if certificate is not None:
-                out.append(
-                    "    <DocumentPDF>\n"
-                    "      <Name>Summary</Name>\n"
-                    f"      <PDFBytes>{base64.b64encode(certificate).decode('ascii')}</PDFBytes>\n"
-                    "      <DocumentType>SUMMARY</DocumentType>\n"
-                    "    </DocumentPDF>\n"
-                )
-            out.append("  </DocumentPDFs>\n")
-        out.append(
-            f"{self._zone}</TimeZone>\n"
-            f"  <TimeZoneOffset>{self._times.offset_hours(attempt.generated)}</TimeZoneOffset>\n"
-            "</DocuSignEnvelopeInformation>\n"
+            + "    </DocumentStatuses>\n"
         )
-        return "".join(out).encode("utf-8")
+        documents = ""
+        if self._extras.documents:
+            documents = "  <DocumentPDFs>\n" + "".join(
+                "    <DocumentPDF>\n"
+                f"      <Name>{xml_text(document.name, f'{where}: document name')}</Name>\n"
+                f"      <PDFBytes>{base64.b64encode(document.content).decode('ascii')}"
+                "</PDFBytes>\n"
+                f"      <DocumentID>{document.document_id}</DocumentID>\n"
+                "      <DocumentType>CONTENT</DocumentType>\n"
+                "    </DocumentPDF>\n"
+                for document in envelope.documents
+            )
+        fixed = self._fixed[envelope.id] = (custom, documents)
+        return fixed
 
     def _recipient(self, snapshot: EnvelopeState, state: RecipientState) -> str:
         recipient = state.recipient
