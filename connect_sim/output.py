@@ -162,6 +162,13 @@ class _Target:
 
 def _inspect(out: str | Path) -> _Target:
     """Check the output folder, and refuse it (a :class:`ConnectSimError`) before writing."""
+    name = os.fspath(out) if isinstance(out, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise ConnectSimError(
+            f"the output folder must be a path (text or a Path), got a {type(out).__name__}"
+        )
+    if "\0" in name:
+        raise ConnectSimError(f"the output folder's name holds a NUL character: {out!r}")
     if isinstance(out, str) and not out.strip():
         # Path("") is the current folder: never take an empty --out to mean it.
         raise ConnectSimError("the output folder's name is empty (name a folder; '.' is this one)")

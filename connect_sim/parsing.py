@@ -252,8 +252,8 @@ def _optional_text(parent: Element, name: str) -> str | None:
     return None if child is None else child.text or ""
 
 
-# Whole hours (-8, +2) or decimal ones (5.5, 5.75, -0.0166667: what the renderer writes for
-# any whole number of minutes), in ASCII; float() alone would also take 1_0, inf, nan, 1e1.
+# Whole hours (-8, +2: what DocuSign and the renderer write) or decimal ones (5.5, 5.75: what
+# a hand-written message may hold), in ASCII; float() alone would also take 1_0, inf, 1e1.
 _OFFSET: Final = re.compile(r"[+-]?[0-9]{1,2}(?:\.[0-9]{1,9})?")
 
 

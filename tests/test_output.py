@@ -133,6 +133,24 @@ def test_a_file_given_as_the_folder_is_refused(tmp_path: Path) -> None:
     assert tree(tmp_path) == {"file": b"mine"}
 
 
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (5, r"must be a path \(text or a Path\), got a int$"),
+        (None, "got a NoneType$"),
+        (b"out", "got a bytes$"),
+        ("a\0b", r"holds a NUL character: 'a\\x00b'$"),
+    ],
+)
+def test_out_that_is_not_a_folder_name_is_refused(
+    out: object, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cs.ConnectSimError, match=message):
+        write_run(run(), out)  # type: ignore[arg-type]  # what a caller might pass
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("out", ["", "   ", "\n"])
 def test_out_that_is_empty_is_refused(
     out: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -37,16 +37,24 @@ if TYPE_CHECKING:
 __all__ = ["reached_code", "refusal_report", "refusals"]
 
 
-def reached_code(result: Result) -> list[Attempt]:
-    """Attempts that reached the listener's code: not failed on the way, not a model's."""
+def reached_code(result: Result, since: int = 0) -> list[Attempt]:
+    """Attempts that reached the listener's code: not failed on the way, not a model's.
+
+    ``since`` skips the run's first attempts (those an earlier check has seen).
+    """
     code = {name: not getattr(result.channel(name).session, "simulated", False)
             for name in result.configurations}  # fmt: skip
-    return [a for a in result.attempts if a.reached_listener and code[a.configuration]]
+    attempts = result.simulation.attempts
+    return [attempts[i] for i in range(since, len(attempts))
+            if attempts[i].reached_listener and code[attempts[i].configuration]]  # fmt: skip
 
 
-def refusals(result: Result) -> list[Attempt]:
-    """Attempts that reached the listener's code and that it answered with anything but 2xx."""
-    return [a for a in reached_code(result) if a.status is not None and not a.ok]
+def refusals(result: Result, since: int = 0) -> list[Attempt]:
+    """Attempts that reached the listener's code and that it answered with anything but 2xx.
+
+    ``since`` skips the run's first attempts (those an earlier check has seen).
+    """
+    return [a for a in reached_code(result, since) if a.status is not None and not a.ok]
 
 
 def refusal_report(result: Result) -> str | None:
