@@ -53,19 +53,22 @@ class Scheduler:
     """Runs actions and timers in simulated time; the clock only moves forward.
 
     >>> seen = []
-    >>> s = Scheduler(perform=lambda act: seen.append(("action", act[0])))
+    >>> s = Scheduler()
     >>> s.at(5, seen.append, ("timer", 5))
     >>> s.add((5, "send"))
-    >>> s.run()
+    >>> s.run(lambda act: seen.append(("action", act[0])))
     >>> seen, s.now
     ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("_actions", "_incoming", "_next", "_perform", "_soonest", "_timers", "_times",
+    __slots__ = ("_actions", "_incoming", "_next", "_soonest", "_timers", "_times",
                  "horizon", "now")  # fmt: skip
 
-    def __init__(self, perform: Callable[[Any], None], horizon: float = float("inf")) -> None:
-        self._perform = perform
+    # The callback that performs an action is given to each run() and step(), never kept:
+    # a scheduler that held its simulation's method would tie the two in a reference
+    # cycle, and a finished simulation would wait for the cyclic collector to be freed.
+
+    def __init__(self, horizon: float = float("inf")) -> None:
         #: Nothing scheduled after this instant runs.
         self.horizon = horizon
         self._actions: list[Timed] = []  # sorted; those before _next have run
@@ -136,8 +139,8 @@ class Scheduler:
         waiting = len(self._actions) - self._next + len(self._incoming)
         return waiting + sum(len(queue) for queue in self._timers.values())
 
-    def step(self) -> bool:
-        """Run the next single action or timer; return False when nothing is left."""
+    def step(self, perform: Callable[[Any], None]) -> bool:
+        """Run the next single action (``perform(action)``) or timer; False when none is left."""
         if self._incoming:
             self._merge()
         actions, index, soonest = self._actions, self._next, self._soonest
@@ -151,7 +154,7 @@ class Scheduler:
             action = actions[index]
             self._next = index + 1
             self.now = action[0]
-            self._perform(action)
+            perform(action)
             return True
         if soonest is None:
             return False
@@ -163,14 +166,14 @@ class Scheduler:
         callback(argument)
         return True
 
-    def run(self, until: int | None = None) -> None:
+    def run(self, perform: Callable[[Any], None], until: int | None = None) -> None:
         """Run everything in order until nothing is left, or until the clock would pass ``until``.
 
+        Each action is run by ``perform(action)``, each timer by its own callback.
         Work at ``until`` itself runs; the clock ends at ``until`` if it was given.
         """
         if self._incoming:
             self._merge()
-        perform = self._perform
         timers = self._timers
         actions = self._actions
         count = len(actions)

@@ -105,7 +105,7 @@ class Simulation:
             raise ConfigurationError(f"account: expected an Account, got {account!r}")
         #: The account, with every id it left out derived from the seed.
         self.account = account.resolved(seed)
-        self.scheduler = Scheduler(perform=self._perform, horizon=HORIZON_MS)
+        self.scheduler = Scheduler(horizon=HORIZON_MS)
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
         self._envelopes: dict[str, Envelope] = {}
@@ -402,7 +402,7 @@ class Simulation:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.scheduler.run(limit)
+            self.scheduler.run(self._perform, limit)
         except InvalidAction:
             self.scheduler.put_back()  # it changed nothing: the next run meets it again
             raise
@@ -415,7 +415,7 @@ class Simulation:
         """Run the next single scheduled callback; False when the timeline is done."""
         self._begin()
         try:
-            return self.scheduler.step()
+            return self.scheduler.step(self._perform)
         except InvalidAction:
             self.scheduler.put_back()
             raise
