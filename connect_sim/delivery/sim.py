@@ -41,9 +41,27 @@ class SimChannel(Channel):
             self.next_sequence(), self.name, event, event.snapshot, event.time, QUEUED
         )
         self.messages.append(message)
-        self.waiting.append(message)
-        if not self.busy and not self.down:
+        waiting = self.waiting
+        waiting.append(message)
+        if self.busy or self.down:
+            return
+        if len(waiting) > 1:
             self._pump()
+            return
+        # The common case: an idle queue, so the new message is the head at once.  This is
+        # _pump's first turn written out, and it stops where _pump would (nothing waits
+        # behind the head).
+        message.state = IN_FLIGHT
+        attempt = self._attempt(message, message.snapshot, message.generated)
+        if attempt is None:
+            return  # in flight: its end settles it
+        if attempt.ok:
+            attempt.outcome = DELIVERED
+            message.state = SENT_OK
+            waiting.popleft()
+            self.delivered.append(attempt)
+        else:
+            self._settle(attempt)
 
     def _pump(self) -> None:
         waiting = self.waiting
