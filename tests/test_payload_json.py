@@ -176,6 +176,10 @@ def test_every_json_body_of_any_scenario_fits_the_sdk_models(plan: Plan) -> None
     for mode in ("sim", "aggregate"):
         for attempt in plan.build(mode).run().attempts:
             document = check_json_body(attempt.body)
+            # Bodies are put together from pieces encoded ahead: the whole must be exactly
+            # what the standard library's encoder writes for the same object.
+            encoded = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+            assert attempt.body == encoded.encode("utf-8")
             assert document["retryCount"] == attempt.retry_count
             assert document["event"] == attempt.event
 

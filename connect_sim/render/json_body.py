@@ -16,9 +16,15 @@ is left out, never null.  Which optional parts it carries is the
 configuration's ``include_data``.
 
 An envelope's fixed fields (ids, links, subject, sender, documents) are built
-once per envelope and shared by every body about it; only the status, the
-times and the recipients change from one snapshot to the next.  The wrapper
-is then encoded by the standard library's C encoder.  Facts and sources:
+once per envelope and encoded once, by the standard library's C encoder, into
+the text of their members; so is each recipient's object, once per state
+(snapshots share the states they did not change).  Only the status, the
+times and the recipient lists change from one snapshot to the next, and a
+body is those written around the encoded pieces.  What needs no escaping
+(event names, statuses, time stamps: ASCII from the library's own tables) is
+written as it is; every text a user gave goes through the encoder.  The
+tests hold every body to be exactly the standard encoder's text for the same
+object, key order included.  Facts and sources:
 ``reference/connect-facts.md`` sections 3a and 8.
 """
 
@@ -43,6 +49,30 @@ if TYPE_CHECKING:
 __all__ = ["JsonWriter"]
 
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The recipient lists in the order every summary shows them (empty ones too).
+_LISTS: Final = tuple(dict.fromkeys(JSON_RECIPIENT_LISTS.values()))
+
+
+def _members(fields: dict[str, Any]) -> str:
+    """The members of a JSON object as text, without its braces: ``"a":"1","b":"2"``."""
+    return _ENCODER.encode(fields)[1:-1]
+
+
+class _Fixed:
+    """The texts of an envelope's bodies that no snapshot changes, encoded once."""
+
+    __slots__ = ("completed_tail", "envelope_id", "head", "tail", "tail_fields", "uri")
+
+    def __init__(
+        self, uri: str, envelope_id: str, head: str, tail: str, tail_fields: dict[str, Any]
+    ) -> None:
+        self.uri = uri  # a JSON string, quotes included; so is envelope_id
+        self.envelope_id = envelope_id
+        self.head = head  # the members before the times
+        self.tail = tail  # the members after them
+        self.tail_fields = tail_fields  # the tail as fields, for the completed variant
+        self.completed_tail: str | None = None  # the tail with the certificate, once made
+
 
 # Fields every envelope summary carries with the same value (DocuSign's defaults for an
 # envelope sent online from the web app).
@@ -108,61 +138,68 @@ class JsonWriter:
         # The sender's account fields are custom fields: asking for them shows them.
         self._custom_fields = "custom_fields" in include or extras.account_fields
         self._folders = "folders" in include
-        # Per envelope id: (its uri, the fixed fields before the times, after the times).
-        self._fixed: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        # Encoded once: the ids every body's data starts with, and the configuration's id.
+        self._ids = (
+            f'{{"accountId":{_ENCODER.encode(self._account_id)},'
+            f'"userId":{_ENCODER.encode(self._user_id)}'
+        )
+        self._configuration = _ENCODER.encode(self._configuration_id)
+        # Per envelope id: its texts that no snapshot changes (see _Fixed).
+        self._fixed: dict[str, _Fixed] = {}
         # Per envelope id: its recipients' fixed fields and their latest rendering.
         self._people: dict[str, list[list[Any]]] = {}
-        # Per envelope id: its documents and certificate, once it is completed.
-        self._completed: dict[str, list[dict[str, Any]]] = {}
+        # The folder's members, draft and sent, made when first asked for.
+        self._folder_texts: dict[bool, str] = {}
 
     def body(self, attempt: Attempt) -> bytes:
         """The exact body bytes of ``attempt`` (UTF-8)."""
-        message = attempt.message
-        event = message.events[-1]
+        event = attempt.message.events[-1]
         snapshot = attempt.snapshot
         envelope = snapshot.envelope
         fixed = self._fixed.get(envelope.id) or self._fix(envelope)
-        data: dict[str, Any] = {"accountId": self._account_id, "userId": self._user_id}
+        # Event names and time stamps are ASCII with nothing to escape: written as they are.
+        out = [
+            f'{{"event":"{event.name}","apiVersion":"{API_VERSION}","uri":{fixed.uri},'
+            f'"retryCount":{attempt.number - 1},"configurationId":{self._configuration},'
+            f'"generatedDateTime":"{self._times.utc(attempt.generated)}","data":{self._ids}'
+        ]
         if event.recipient is not None:
-            data["recipientId"] = event.recipient.recipient_id
-        data["envelopeId"] = envelope.envelope_id
+            out.append(f',"recipientId":{_ENCODER.encode(event.recipient.recipient_id)}')
+        out.append(f',"envelopeId":{fixed.envelope_id}')
         if self._summarised:
-            data["envelopeSummary"] = self._summary(snapshot, fixed)
-        return _ENCODER.encode(
-            {
-                "event": event.name,
-                "apiVersion": API_VERSION,
-                "uri": fixed[0],
-                "retryCount": attempt.number - 1,
-                "configurationId": self._configuration_id,
-                "generatedDateTime": self._times.utc(attempt.generated),
-                "data": data,
-            }
-        ).encode("utf-8")
+            out.append(',"envelopeSummary":')
+            self._summary(snapshot, fixed, out)
+        out.append("}}")
+        return "".join(out).encode("utf-8")
 
-    def _summary(
-        self, snapshot: EnvelopeState, fixed: tuple[str, dict[str, Any], dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _summary(self, snapshot: EnvelopeState, fixed: _Fixed, out: list[str]) -> None:
+        """Append the ``envelopeSummary`` object's text to ``out``."""
         utc = self._times.utc
-        summary = {"status": snapshot.status, **fixed[1]}
-        summary["createdDateTime"] = utc(snapshot.created)
-        summary["lastModifiedDateTime"] = utc(snapshot.status_changed)
-        _add_times(summary, snapshot, _ENVELOPE_TIMES, utc)
+        changed = utc(snapshot.status_changed)
+        out.append(
+            f'{{"status":"{snapshot.status}",{fixed.head},'
+            f'"createdDateTime":"{utc(snapshot.created)}","lastModifiedDateTime":"{changed}"'
+        )
+        for key, field in _ENVELOPE_TIMES:
+            time = cast("int | None", snapshot[field])
+            if time is not None:
+                out.append(f',"{key}":"{utc(time)}"')
         if snapshot.voided_reason is not None:
-            summary["voidedReason"] = snapshot.voided_reason
-        summary["statusChangedDateTime"] = utc(snapshot.status_changed)
-        summary.update(fixed[2])
+            out.append(f',"voidedReason":{_ENCODER.encode(snapshot.voided_reason)}')
+        out.append(f',"statusChangedDateTime":"{changed}",')
         certificate = self._extras.certificate_of(snapshot)
-        if certificate is not None:
-            # Key order stays: envelopeDocuments is already in the summary, from the tail.
-            summary["envelopeDocuments"] = self._with_certificate(snapshot, certificate)
+        if certificate is None:
+            out.append(fixed.tail)
+        else:
+            out.append(fixed.completed_tail or self._complete(snapshot.envelope, certificate))
         if self._recipients:
-            summary["recipients"] = self._recipient_lists(snapshot)
+            out.append(',"recipients":')
+            out.append(self._recipient_lists(snapshot))
         if self._folders:
-            summary["folders"] = [self._folder(snapshot)]
-        return summary
+            out.append(f',"folders":[{self._folder(snapshot)}]')
+        out.append("}")
 
-    def _fix(self, envelope: Envelope) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    def _fix(self, envelope: Envelope) -> _Fixed:
         """Build (once) the fields of an envelope that no snapshot changes."""
         account = self._account
         uri = (
@@ -215,7 +252,10 @@ class JsonWriter:
             ]
         if self._custom_fields:  # an envelope's custom fields never change
             tail["customFields"] = self._custom_fields_of(envelope)
-        fixed = (uri, head, tail)
+        fixed = _Fixed(
+            _ENCODER.encode(uri), _ENCODER.encode(envelope.envelope_id),
+            _members(head), _members(tail), tail,
+        )  # fmt: skip
         self._fixed[envelope.id] = fixed
         return fixed
 
@@ -231,18 +271,14 @@ class JsonWriter:
             "listCustomFields": [],
         }  # fmt: skip
 
-    def _with_certificate(
-        self, snapshot: EnvelopeState, certificate: Certificate
-    ) -> list[dict[str, Any]]:
-        """The envelope's documents and its certificate, made once per envelope."""
-        envelope = snapshot.envelope
-        documents = self._completed.get(envelope.id)
-        if documents is None:
-            documents = self._completed[envelope.id] = [
-                *self._fixed[envelope.id][2]["envelopeDocuments"],
-                self._certificate(envelope, certificate),
-            ]
-        return documents
+    def _complete(self, envelope: Envelope, certificate: Certificate) -> str:
+        """The tail of a completed envelope: its documents and its certificate (once)."""
+        fixed = self._fixed[envelope.id]
+        documents = [*fixed.tail_fields["envelopeDocuments"],
+                     self._certificate(envelope, certificate)]  # fmt: skip
+        # The key stays where it was, so the members keep their order.
+        fixed.completed_tail = _members({**fixed.tail_fields, "envelopeDocuments": documents})
+        return fixed.completed_tail
 
     def _certificate(self, envelope: Envelope, certificate: Certificate) -> dict[str, Any]:
         """The certificate of completion as an ``envelopeDocuments`` entry of type summary."""
@@ -263,20 +299,23 @@ class JsonWriter:
             "PDFBytes": certificate.base64,
         }
 
-    def _recipient_lists(self, snapshot: EnvelopeState) -> dict[str, Any]:
-        lists: dict[str, Any] = {key: [] for key in JSON_RECIPIENT_LISTS.values()}
+    def _recipient_lists(self, snapshot: EnvelopeState) -> str:
+        """The ``recipients`` object's text: every list (empty ones too), then the counts."""
+        lists: dict[str, list[str]] = {key: [] for key in _LISTS}
         envelope = snapshot.envelope
         people = self._people.get(envelope.id) or self._fix_people(envelope)
         for state, person in zip(snapshot.recipients, people, strict=True):
             # A snapshot reuses the state of every recipient it did not change, so the
             # object rendered last time is very often this one: reuse its rendering.
             if person[1] is not state:
-                rendered = self._recipient(person[0], state)
+                rendered = _ENCODER.encode(self._recipient(person[0], state))
                 person[1], person[2] = state, rendered
             lists[person[3]].append(person[2])
-        lists["recipientCount"] = str(len(snapshot.recipients))
-        lists["currentRoutingOrder"] = str(_routing_order(snapshot))
-        return lists
+        members = ",".join(f'"{key}":[{",".join(texts)}]' for key, texts in lists.items())
+        return (
+            f'{{{members},"recipientCount":"{len(snapshot.recipients)}",'
+            f'"currentRoutingOrder":"{_routing_order(snapshot)}"}}'
+        )
 
     def _fix_people(self, envelope: Envelope) -> list[list[Any]]:
         """Per recipient: [fixed fields, last state rendered, its rendering, list key]."""
@@ -317,18 +356,21 @@ class JsonWriter:
             out["autoRespondedReason"] = BOUNCE_REASON
         return out
 
-    def _folder(self, snapshot: EnvelopeState) -> dict[str, Any]:
-        """The sender's folder that holds the envelope: drafts, then sent items."""
+    def _folder(self, snapshot: EnvelopeState) -> str:
+        """The sender's folder that holds the envelope (drafts, then sent items), as text."""
         draft = snapshot.status == CREATED
-        name, kind = ("Draft", "draft") if draft else ("Sent Items", "sentitems")
-        folder_id = derived_guid(self._user_id, "folder", kind)
-        return {
-            "name": name,
-            "type": kind,
-            "owner": {"userId": self._user_id, "email": self._account.email},
-            "folderId": folder_id,
-            "uri": f"/folders/{folder_id}",
-        }
+        text = self._folder_texts.get(draft)
+        if text is None:
+            name, kind = ("Draft", "draft") if draft else ("Sent Items", "sentitems")
+            folder_id = derived_guid(self._user_id, "folder", kind)
+            text = self._folder_texts[draft] = _ENCODER.encode({
+                "name": name,
+                "type": kind,
+                "owner": {"userId": self._user_id, "email": self._account.email},
+                "folderId": folder_id,
+                "uri": f"/folders/{folder_id}",
+            })  # fmt: skip
+        return text
 
 
 def _add_times(
