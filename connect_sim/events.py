@@ -14,6 +14,7 @@ from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .envelope import Envelope, EnvelopeState, Recipient
+    from .history import History
 
 __all__ = [
     "DEFAULT_EVENTS",
@@ -118,8 +119,12 @@ class Event(NamedTuple):
         name: the JSON SIM event name, such as ``"recipient-completed"``.
         envelope: the :class:`~connect_sim.Envelope` it belongs to.
         recipient: the recipient it concerns, or ``None`` for an envelope event.
+        history: the envelope's :class:`~connect_sim.history.History`, which
+            makes its snapshots when they are read.
+        position: the event's place among its envelope's events, from 1.
         snapshot: the :class:`~connect_sim.EnvelopeState` right after this change
-            and before the next one at the same instant.
+            and before the next one at the same instant (made when first read,
+            then always the same object: see :mod:`connect_sim.history`).
     """
 
     sequence: int
@@ -127,7 +132,13 @@ class Event(NamedTuple):
     name: str
     envelope: Envelope
     recipient: Recipient | None
-    snapshot: EnvelopeState
+    history: History
+    position: int
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope's state right after this change (made when first read)."""
+        return self.history.snapshot(self.position)
 
     @property
     def recipient_id(self) -> str | None:

@@ -28,12 +28,12 @@ from .envelope import (
     Envelope,
     EnvelopeState,
     Recipient,
-    initial_state,
 )
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
+from .history import CREATION, History, Shape
 from .ids import derived_guid
-from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, Emitted, apply
+from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
 from .render import Renderer
 from .result import Result
@@ -109,7 +109,9 @@ class Simulation:
         self.events: list[Event] = []
         self.attempts: list[Attempt] = []
         self._envelopes: dict[str, Envelope] = {}
-        self._states: dict[str, EnvelopeState] = {}
+        # Per envelope id: its life so far (its snapshots are made when read; see history).
+        self._histories: dict[str, History] = {}
+        self._shapes: dict[tuple[tuple[str, int], ...], Shape] = {}
         self._channels: list[Channel] = []
         self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
         # envelope id -> (subscriptions, offer) of its channels, in the order they were added
@@ -150,7 +152,7 @@ class Simulation:
         kind = SimChannel if mode == "sim" else AggregateChannel
         channel = kind(
             configuration, session, self.scheduler, self.attempts, self._sequence,
-            self._states, random.Random(f"connect-sim:{self.seed}:{name}:anomalies"),
+            random.Random(f"connect-sim:{self.seed}:{name}:anomalies"),
             Renderer(configuration, self.account, self.start),
         )  # fmt: skip
         self._channels.append(channel)
@@ -347,38 +349,56 @@ class Simulation:
         return route
 
     def _perform(self, action: Action) -> None:
-        _, kind, key, index, reason, _ = action
+        _, kind, key, index, _, _ = action
         envelope = self._envelopes[key]
         now = self.scheduler.now
         if kind == "create":
-            emitted: list[Emitted] = [("envelope-created", None, initial_state(envelope, now))]
+            shape_key = Shape.key(envelope)
+            shape = self._shapes.get(shape_key)
+            if shape is None:
+                shape = self._shapes[shape_key] = Shape(envelope)
+            history = self._histories[key] = History(envelope, shape, now)
+            emitted = CREATION
         else:
-            state = self._states.get(key)
-            if state is None:
+            found = self._histories.get(key)
+            if found is None:
                 raise InvalidAction(
                     f"{_describe(action, envelope)}: the envelope is not created until later",
                     envelope=key, action=kind, status="none",
                 )  # fmt: skip
-            try:
-                emitted = apply(state, kind, now, index, reason)
-            except InvalidAction as error:
-                raise InvalidAction(
-                    f"{_describe(action, envelope)}: {error}", envelope=error.envelope,
-                    action=error.action, status=error.status, recipient=error.recipient,
-                ) from None  # fmt: skip
+            history = found
+            step = history.shape.step(history.node, kind, index)
+            if step is None:
+                raise self._refused(action, history)
+            history.node, emitted = step
+            history.steps.append(action)
         route = self._routes.get(key) or self._route(key)
         recipients = envelope.recipients
         events = self.events
         record = events.append
-        states = self._states
-        for name, index, snapshot in emitted:
+        for name, index in emitted:
             recipient = None if index is None else recipients[index]
-            event = _new(Event, (len(events) + 1, now, name, envelope, recipient, snapshot))
+            # Counted before it is offered: a listener called now sees the state up to it.
+            history.count = position = history.count + 1
+            event = _new(
+                Event, (len(events) + 1, now, name, envelope, recipient, history, position)
+            )
             record(event)
-            states[key] = snapshot  # the current state, even for a listener called mid-action
             for subscribed, offer in route:
                 if name in subscribed:
                     offer(event)
+
+    def _refused(self, action: Action, history: History) -> InvalidAction:
+        """The lifecycle's own error for an action it does not allow, naming the action."""
+        _, kind, _, index, reason, _ = action
+        try:
+            apply(history.current(), kind, self.scheduler.now, index, reason)
+        except InvalidAction as error:
+            return InvalidAction(
+                f"{_describe(action, history.envelope)}: {error}", envelope=error.envelope,
+                action=error.action, status=error.status, recipient=error.recipient,
+            )  # fmt: skip
+        raise AssertionError(f"the shape table refused {action!r}, which the lifecycle allows")
 
     def run(self, until: When | None = None) -> Result:
         """Play the timeline until nothing is left to do, or until ``until``; return the result.
@@ -453,10 +473,10 @@ class Simulation:
     def state(self, envelope: Envelope | str) -> EnvelopeState:
         """The envelope's current state (as of the clock)."""
         key = envelope if isinstance(envelope, str) else getattr(envelope, "id", None)
-        state = self._states.get(key) if isinstance(key, str) else None
-        if state is None:
+        history = self._histories.get(key) if isinstance(key, str) else None
+        if history is None:
             raise ConfigurationError(f"envelope {envelope!r} does not exist (yet)")
-        return state
+        return history.current()
 
 
 def _custom_fields(envelope: str, fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

@@ -71,7 +71,7 @@ class AggregateChannel(Channel):
         if message is not None:
             message.events.append(event)
             return
-        message = Message(self.next_sequence(), self.name, event, event.snapshot, event.time, OPEN)
+        message = Message(self.next_sequence(), self.name, event, event.time, OPEN)
         self.open[key] = message
         self.messages.append(message)
         self.scheduler.at(event.time + self.window, self._fall_due, message)
@@ -87,7 +87,7 @@ class AggregateChannel(Channel):
             if self.duplicates:
                 original = self.duplicates.popleft()
                 attempt = self._attempt(
-                    original.message, original.snapshot, original.generated, duplicate=True
+                    original.message, original.position, original.generated, duplicate=True
                 )
             elif self.released or self.due:
                 message = self.released.popleft() if self.released else self.due.popleft()
@@ -101,10 +101,10 @@ class AggregateChannel(Channel):
                         continue
                 message.state = IN_FLIGHT
                 now = self.scheduler.now
-                snapshot = self.states[message.envelope.id]
-                message.snapshot = snapshot
+                # The envelope's state now: after the latest event it has had.
+                message.position = position = message.history.count
                 message.generated = now
-                attempt = self._attempt(message, snapshot, now)
+                attempt = self._attempt(message, position, now)
             else:
                 return
             if attempt is not None:

@@ -24,7 +24,6 @@ from .records import FAILED, GAVE_UP, Attempt, Failure, Message
 
 if TYPE_CHECKING:
     from ..configuration import Configuration
-    from ..envelope import EnvelopeState
     from ..events import Event
     from ..listeners import Session
     from ..render import Renderer
@@ -45,7 +44,6 @@ class Channel:
         scheduler: Scheduler,
         log: list[Attempt],
         next_sequence: Callable[[], int],
-        states: dict[str, EnvelopeState],
         rng: random.Random,
         renderer: Renderer | None = None,
     ) -> None:
@@ -56,7 +54,6 @@ class Channel:
         self.scheduler = scheduler
         self.log = log
         self.next_sequence = next_sequence
-        self.states = states
         self.rng = rng
         self.timeout = configuration.timeout_ms
         self.retry_interval = configuration.retry_interval_ms
@@ -84,13 +81,16 @@ class Channel:
         raise NotImplementedError
 
     def _attempt(
-        self, message: Message, snapshot: EnvelopeState, generated: int, duplicate: bool = False
+        self, message: Message, position: int, generated: int, duplicate: bool = False
     ) -> Attempt | None:
-        """Start an attempt; return it if it ended at once, ``None`` if it is in flight."""
+        """Start an attempt carrying the envelope's state after event ``position``.
+
+        Returns the attempt if it ended at once, ``None`` if it is in flight.
+        """
         now = self.scheduler.now
         number = message.attempts if duplicate else message.attempts + 1
         attempt = Attempt(
-            now, self.name, message, number, snapshot, generated, duplicate, self.renderer
+            now, self.name, message, number, position, generated, duplicate, self.renderer
         )
         if not duplicate:
             message.attempts = number

@@ -52,26 +52,28 @@ class Message:
             ``delivered`` or ``failed``.
     """
 
-    __slots__ = ("attempts", "configuration", "events", "generated", "last_end", "sequence",
-                 "snapshot", "state")  # fmt: skip
+    __slots__ = ("attempts", "configuration", "events", "generated", "history", "last_end",
+                 "position", "sequence", "state")  # fmt: skip
 
     def __init__(
-        self,
-        sequence: int,
-        configuration: str,
-        event: Event,
-        snapshot: EnvelopeState,
-        generated: int,
-        state: str,
+        self, sequence: int, configuration: str, event: Event, generated: int, state: str
     ) -> None:
         self.sequence = sequence
         self.configuration = configuration
         self.events = [event]
-        self.snapshot = snapshot
+        # The snapshot it carries, as the envelope's history and an event position
+        # (made only when read): the event's own, until Aggregate moves it on.
+        self.history = event.history
+        self.position = event.position
         self.generated = generated
         self.attempts = 0
         self.last_end = 0
         self.state = state
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope state it carries (Aggregate: as of its latest attempt)."""
+        return self.history.snapshot(self.position)
 
     @property
     def event(self) -> str:
@@ -135,7 +137,7 @@ class Attempt:
     """
 
     __slots__ = ("_body", "_headers", "_renderer", "configuration", "duplicate", "end", "error",
-                 "generated", "message", "number", "outcome", "reached_listener", "snapshot",
+                 "generated", "message", "number", "outcome", "position", "reached_listener",
                  "status", "time")  # fmt: skip
 
     def __init__(
@@ -144,7 +146,7 @@ class Attempt:
         configuration: str,
         message: Message,
         number: int,
-        snapshot: EnvelopeState,
+        position: int,
         generated: int,
         duplicate: bool = False,
         renderer: Renderer | None = None,
@@ -153,7 +155,8 @@ class Attempt:
         self.configuration = configuration
         self.message = message
         self.number = number
-        self.snapshot = snapshot
+        # The snapshot it carried: its envelope's state after event ``position``.
+        self.position = position
         self.generated = generated
         self.duplicate = duplicate
         self.end = time
@@ -164,6 +167,11 @@ class Attempt:
         self._renderer = renderer
         self._body: bytes | None = None
         self._headers: dict[str, str] | None = None
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope state this attempt carried (made when first read)."""
+        return self.message.history.snapshot(self.position)
 
     @property
     def body(self) -> bytes:

@@ -37,9 +37,7 @@ class SimChannel(Channel):
         self.down = False
 
     def offer(self, event: Event) -> None:
-        message = Message(
-            self.next_sequence(), self.name, event, event.snapshot, event.time, QUEUED
-        )
+        message = Message(self.next_sequence(), self.name, event, event.time, QUEUED)
         self.messages.append(message)
         waiting = self.waiting
         waiting.append(message)
@@ -52,7 +50,7 @@ class SimChannel(Channel):
         # _pump's first turn written out, and it stops where _pump would (nothing waits
         # behind the head).
         message.state = IN_FLIGHT
-        attempt = self._attempt(message, message.snapshot, message.generated)
+        attempt = self._attempt(message, message.position, message.generated)
         if attempt is None:
             return  # in flight: its end settles it
         if attempt.ok:
@@ -68,7 +66,7 @@ class SimChannel(Channel):
         while waiting and not self.busy and not self.down:
             head = waiting[0]
             head.state = IN_FLIGHT
-            attempt = self._attempt(head, head.snapshot, head.generated)
+            attempt = self._attempt(head, head.position, head.generated)
             if attempt is not None:
                 self._settle(attempt)
 

@@ -1,0 +1,151 @@
+"""An envelope's life during a run: what happened to it, with snapshots made when read.
+
+Theory of operation
+-------------------
+Every event carries the envelope's state right after it (its *snapshot*), but
+a run of a million envelopes makes six million events, and most snapshots are
+never read: a capacity study reads counts, a listener test reads a few bodies.
+Making each one costs more than everything else an event does, so a run makes
+none; a snapshot is made when something reads it (a body, a user, a check).
+
+Which events an action emits depends only on the statuses of the envelope
+and of its recipients and on the envelope's *shape*: each recipient's role and
+routing order.  The rule tables of :mod:`connect_sim.lifecycle` are keyed by
+status, routing goes by routing order, and no rule reads a time or a reason.
+So a :class:`Shape` keeps, for every envelope of one shape, a table from
+(statuses, action, recipient) to the events the action emits and the
+statuses after them.  Each entry is found once, by calling the real
+:func:`~connect_sim.lifecycle.apply` on a state that has those statuses, and
+serves every envelope of the shape after that: the rules stay in one place,
+and the table is what they say.
+
+A :class:`History` keeps, per envelope, the actions performed on it and how
+many events they made.  Its :meth:`History.snapshot` replays those actions
+through the real ``apply``, from the envelope's draft state, as far as the
+snapshot asked for, and keeps every snapshot it made: the same event always
+gives the same object, and the snapshots are exactly those an eager run
+would have made.  A listener called while the run goes on sees the state up
+to the event it was offered.  ``tests/test_history.py`` runs generated
+scenarios both ways (snapshots made as the run goes, and made afterwards) and
+requires the same events, snapshots and bodies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from .envelope import CREATED, EnvelopeState, RecipientState, initial_state
+from .errors import InvalidAction
+from .lifecycle import apply
+
+if TYPE_CHECKING:
+    from .envelope import Envelope
+
+__all__ = ["History", "Shape", "Step"]
+
+#: What an action emits: ``(event name, recipient index or None)``, in order.
+Emitted = tuple[tuple[str, int | None], ...]
+#: A table entry: the statuses after the action (a node number) and its events;
+#: ``None`` when the lifecycle refuses the action.
+Step = tuple[int, Emitted] | None
+
+_new = tuple.__new__
+#: The one event of an envelope's creation.
+CREATION: Final[Emitted] = (("envelope-created", None),)
+
+
+class Shape:
+    """The lifecycle of every envelope whose recipients have one list of roles and orders.
+
+    Nodes are the statuses an envelope of the shape has been seen in, numbered
+    in the order first seen: node 0 is the draft (everything ``created``).
+    """
+
+    __slots__ = ("_envelope", "_numbers", "_statuses", "_table")
+
+    def __init__(self, envelope: Envelope) -> None:
+        # The first envelope of the shape: the states apply is asked about are built on it.
+        self._envelope = envelope
+        self._statuses: list[tuple[str, tuple[str, ...]]] = []
+        self._numbers: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._table: dict[tuple[int, str, int | None], Step] = {}
+        self._node(CREATED, tuple(CREATED for _ in envelope.recipients))
+
+    @staticmethod
+    def key(envelope: Envelope) -> tuple[tuple[str, int], ...]:
+        """What decides the events of an envelope's actions: its recipients' roles and orders."""
+        return tuple((r.role, r.routing_order) for r in envelope.recipients)
+
+    def _node(self, status: str, recipients: tuple[str, ...]) -> int:
+        statuses = (status, recipients)
+        number = self._numbers.get(statuses)
+        if number is None:
+            number = self._numbers[statuses] = len(self._statuses)
+            self._statuses.append(statuses)
+        return number
+
+    def step(self, node: int, action: str, index: int | None) -> Step:
+        """What ``action`` (on recipient ``index``) does to an envelope at ``node``."""
+        key = (node, action, index)
+        try:
+            return self._table[key]
+        except KeyError:
+            pass
+        status, recipients = self._statuses[node]
+        probe = _new(EnvelopeState, (
+            self._envelope, status,
+            tuple(_new(RecipientState, (r, s, None, None, None, None, None))
+                  for r, s in zip(self._envelope.recipients, recipients, strict=True)),
+            0, None, None, None, None, None, None, 0,
+        ))  # fmt: skip
+        try:
+            emitted = apply(probe, action, 0, index)
+        except InvalidAction:
+            entry: Step = None
+        else:
+            after = emitted[-1][2]
+            node_after = self._node(after.status, tuple(r.status for r in after.recipients))
+            entry = (node_after, tuple((name, who) for name, who, _ in emitted))
+        self._table[key] = entry
+        return entry
+
+
+class History:
+    """One envelope's life so far: its actions, its event count, its snapshots once read.
+
+    ``count`` is the number of events the envelope has had; event ``k`` (from
+    1) of the envelope carries :meth:`snapshot` ``(k)``.
+    """
+
+    __slots__ = ("_created", "_replayed", "_states", "count", "envelope", "node", "shape", "steps")
+
+    def __init__(self, envelope: Envelope, shape: Shape, created: int) -> None:
+        self.envelope = envelope
+        self.shape = shape
+        self.node = 0  # the draft
+        self.count = 0
+        #: The actions performed after creation, as the timeline holds them:
+        #: ``(time, kind, envelope id, recipient index, reason, source)``.
+        self.steps: list[tuple[int, str, str, int | None, str | None, str | None]] = []
+        self._created = created
+        self._states: list[EnvelopeState] = []  # the snapshots made so far, in event order
+        self._replayed = 0  # how many steps the snapshots made so far cover
+
+    def snapshot(self, k: int) -> EnvelopeState:
+        """The envelope's state right after its ``k``-th event (from 1), made once."""
+        states = self._states
+        if len(states) < k:
+            if not states:
+                states.append(initial_state(self.envelope, self._created))
+            steps = self.steps
+            while len(states) < k:
+                time, kind, _, index, reason, _ = steps[self._replayed]
+                self._replayed += 1
+                states.extend(
+                    state for _, _, state in apply(states[-1], kind, time, index, reason)
+                )
+        return states[k - 1]
+
+    def current(self) -> EnvelopeState:
+        """The envelope's state after its latest event."""
+        return self.snapshot(self.count)

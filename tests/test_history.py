@@ -1,0 +1,131 @@
+"""Snapshots made when read (connect_sim.history) are the snapshots an eager run makes.
+
+The run decides each action's events from a table per envelope shape and makes
+no snapshot; a snapshot is made when read, by replaying the envelope's actions
+through the lifecycle.  These tests hold that fast path to the general one: the
+lifecycle applied to the real state at every action, snapshots made as the run
+goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+
+import connect_sim as cs
+from connect_sim.envelope import initial_state
+from connect_sim.events import ENVELOPE_EVENTS, RECIPIENT_EVENTS
+from connect_sim.lifecycle import apply
+
+from scenarios import Plan, plans
+
+
+def eager_events(sim: cs.Simulation) -> dict[str, list[tuple[int, str, int | None, object]]]:
+    """Per envelope: the events the lifecycle emits when its actions are applied eagerly.
+
+    Every action the run performed on the envelope is applied, with the real
+    ``apply``, to the real state the previous one left: no table, no laziness.
+    """
+    out: dict[str, list[tuple[int, str, int | None, object]]] = {}
+    for key, history in sim._histories.items():
+        state = initial_state(history.envelope, history._created)
+        events: list[tuple[int, str, int | None, object]] = [
+            (history._created, "envelope-created", None, state)
+        ]
+        for time, kind, _, index, reason, _ in history.steps:
+            emitted = apply(state, kind, time, index, reason)
+            events.extend((time, name, who, after) for name, who, after in emitted)
+            state = emitted[-1][2]
+        out[key] = events
+    return out
+
+
+def index_of(event: cs.Event) -> int | None:
+    if event.recipient is None:
+        return None
+    return event.envelope.recipients.index(event.recipient)
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+@given(plan=plans())
+def test_the_shape_tables_emit_what_the_lifecycle_emits_on_the_real_states(
+    mode: str, plan: Plan
+) -> None:
+    sim = plan.build(mode)
+    result = sim.run()
+    expected = eager_events(sim)
+    seen: dict[str, list[tuple[int, str, int | None, object]]] = defaultdict(list)
+    for event in result.events:
+        seen[event.envelope.id].append((event.time, event.name, index_of(event), event.snapshot))
+    assert dict(seen) == expected
+
+
+def everything_read(sim: cs.Simulation, result: cs.Result) -> list[object]:
+    """Every event's and attempt's snapshot, every body and header, in run order."""
+    out: list[object] = [(e.sequence, e.name, e.snapshot) for e in result.events]
+    for attempt in result.attempts:
+        out.append((attempt.sequence, attempt.number, attempt.snapshot, attempt.body,
+                    attempt.headers))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+@given(plan=plans())
+def test_snapshots_made_as_the_run_goes_equal_those_made_after_it(mode: str, plan: Plan) -> None:
+    # The general path: after every step, read the state of every envelope and the
+    # snapshot and body of every new attempt, so each is made as soon as it exists.
+    stepped = plan.build(mode)
+    read = 0
+    while stepped.step():
+        for key in stepped._histories:
+            stepped.state(key)
+        for attempt in stepped.attempts[read:]:
+            assert attempt.body
+        read = len(stepped.attempts)
+    # The fast path: run to the end, then read.
+    run = plan.build(mode)
+    result = run.run()
+    assert everything_read(run, result) == everything_read(stepped, cs.Result(stepped))
+
+
+def test_a_run_that_reads_nothing_makes_no_snapshot() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    for number in range(3):
+        envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com"),
+                                                 cs.CarbonCopy("Cc", "cc@example.com")])  # fmt: skip
+        sim.send(envelope, at=timedelta(minutes=number))
+        sim.sign(envelope, "1", at=timedelta(minutes=number + 5))
+    result = sim.run()
+    assert len(result.attempts) == 3 * 7
+    assert all(not history._states for history in sim._histories.values())
+    # Read one: that envelope's snapshots up to it are made, and only those.
+    attempt = result.attempts[-1]
+    assert attempt.snapshot.status == "completed"
+    made = {key: len(history._states) for key, history in sim._histories.items()}
+    assert made == {"envelope-1": 0, "envelope-2": 0, "envelope-3": 8}  # created, ..., completed
+    assert attempt.snapshot is attempt.message.events[0].snapshot  # made once
+
+
+def test_a_listener_called_mid_action_sees_the_state_up_to_its_event() -> None:
+    sim = cs.Simulation(seed=1)
+    statuses: list[tuple[str, str]] = []
+
+    def listener(body: bytes, headers: dict[str, str]) -> int:
+        statuses.append((json.loads(body)["event"], sim.state("envelope-1").status))
+        return 200
+
+    every = ENVELOPE_EVENTS + RECIPIENT_EVENTS
+    sim.add_configuration(
+        cs.Configuration(name="c", events=every), cs.listeners.Callable(listener)
+    )
+    envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(envelope)
+    sim.run()
+    # "send" makes two events in one action; the first is offered before the second exists.
+    assert statuses == [("envelope-created", "created"), ("recipient-sent", "created"),
+                        ("envelope-sent", "sent")]  # fmt: skip
