@@ -114,8 +114,9 @@ class Simulation:
         self._shapes: dict[tuple[tuple[str, int], ...], Shape] = {}
         self._channels: list[Channel] = []
         self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
-        # envelope id -> (subscriptions, offer) of its channels, in the order they were added
-        self._routes: dict[str, list[tuple[frozenset[str], Callable[[Event], None]]]] = {}
+        self._scoped: set[str] = set()  # envelopes with a configuration of their own
+        # Per envelope id with a configuration of its own, and None for all the others.
+        self._routes: dict[str | None, list[tuple[frozenset[str], Callable[[Event], None]]]] = {}
         self._sequence = itertools.count(1).__next__
         self._started = False
 
@@ -157,6 +158,8 @@ class Simulation:
         )  # fmt: skip
         self._channels.append(channel)
         self._scopes.append(None if envelope is None else envelope.id)
+        if envelope is not None:
+            self._scoped.add(envelope.id)
 
     def create_envelope(
         self,
@@ -339,13 +342,18 @@ class Simulation:
     # -- running -------------------------------------------------------------------
 
     def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Callable[[Event], None]]]:
-        """Who hears an envelope's events: each channel's subscriptions and its offer method."""
-        route = self._routes.get(envelope_id)
+        """Who hears an envelope's events: each channel's subscriptions and its offer method.
+
+        Envelopes without a configuration of their own share one route: the
+        account's configurations.
+        """
+        key = envelope_id if envelope_id in self._scoped else None
+        route = self._routes.get(key)
         if route is None:
             route = [(c.subscribed, c.offer)
                      for c, scope in zip(self._channels, self._scopes, strict=True)
-                     if scope is None or scope == envelope_id]  # fmt: skip
-            self._routes[envelope_id] = route
+                     if scope is None or scope == key]  # fmt: skip
+            self._routes[key] = route
         return route
 
     def _perform(self, action: Action) -> None:
@@ -372,7 +380,7 @@ class Simulation:
                 raise self._refused(action, history)
             history.node, emitted = step
             history.steps.append(action)
-        route = self._routes.get(key) or self._route(key)
+        route = self._routes.get(key if key in self._scoped else None) or self._route(key)
         recipients = envelope.recipients
         events = self.events
         record = events.append
