@@ -84,6 +84,10 @@ class Shape:
             self._statuses.append(statuses)
         return number
 
+    def statuses(self, node: int) -> tuple[str, tuple[str, ...]]:
+        """The statuses a node stands for: the envelope's, and its recipients' in order."""
+        return self._statuses[node]
+
     def step(self, node: int, action: str, index: int | None) -> Step:
         """What ``action`` (on recipient ``index``) does to an envelope at ``node``."""
         key = (node, action, index)

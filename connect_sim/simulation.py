@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import itertools
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -468,6 +469,13 @@ class Simulation:
             assert attempt.time >= last, f"{attempt!r} starts before the attempt before it"
             assert attempt.time <= now
             last = attempt.time
+        counts = Counter(event.envelope.id for event in self.events)
+        for key, history in self._histories.items():
+            assert history.count == counts[key], f"envelope {key!r}: events miscounted"
+            state = history.current()  # made by the lifecycle itself, from the actions
+            assert history.shape.statuses(history.node) == (
+                state.status, tuple(r.status for r in state.recipients)
+            ), f"envelope {key!r}: its shape's table and the lifecycle disagree"  # fmt: skip
         for channel in self._channels:
             channel.check()
         next_time = self.scheduler.next_time()
