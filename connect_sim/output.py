@@ -312,8 +312,9 @@ def _make_folder(path: Path) -> None:
     path.mkdir()
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    # os.open and os.write: a body is written whole, without a buffered file object.
+def _write_file(path: str | Path, data: bytes) -> None:
+    # os.open and os.write: a body is written whole, without a buffered file object
+    # (and a body's path is text: a Path per body costs more than writing it).
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         view = memoryview(data)
@@ -361,6 +362,7 @@ class _Writer:
         self.created: list[Path] = []  # folders this run made, outermost first
         self.committing = False  # once the marker is in place the folder is a run
         self._last_folder = ""  # the folder of bodies written into last
+        self._prefix = f"{self.staging}{os.sep}"
 
     def open(self) -> None:
         missing = []
@@ -382,7 +384,7 @@ class _Writer:
         if folder != self._last_folder:  # the first body of its folder
             _make_folder(self.staging / folder)
             self._last_folder = folder
-        _write_file(self.staging / path, data)
+        _write_file(self._prefix + path, data)
 
     def add(self, name: str, data: bytes) -> None:
         _write_file(self.staging / name, data)
@@ -438,8 +440,11 @@ class _Writer:
                     break
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would make one per call
+
+
 def _dumps(record: object) -> str:
-    return json.dumps(record, ensure_ascii=False)
+    return _ENCODER.encode(record)
 
 
 def write_run(result: Result, out: str | Path) -> list[Path]:

@@ -369,9 +369,9 @@ def fail_on_body(monkeypatch: pytest.MonkeyPatch, number: int, error: BaseExcept
     write = output._write_file
     seen: list[Path] = []
 
-    def failing(path: Path, data: bytes) -> None:
-        if path.parent.parent.name == "bodies":
-            seen.append(path)
+    def failing(path: str | Path, data: bytes) -> None:
+        if Path(path).parent.parent.name == "bodies":
+            seen.append(Path(path))
             if len(seen) == number:
                 write(path, data[: len(data) // 2])
                 raise error

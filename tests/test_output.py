@@ -351,8 +351,8 @@ def fail_at_step(
             raise error
         make(path)
 
-    def failing_write(path: Path, data: bytes) -> None:
-        if check(f"write {path.name}"):
+    def failing_write(path: str | Path, data: bytes) -> None:
+        if check(f"write {Path(path).name}"):
             write(path, data[: len(data) // 2])
             raise error
         write(path, data)
@@ -729,8 +729,8 @@ def test_a_payload_error_after_some_bodies_were_written_changes_nothing(tmp_path
     with pytest.MonkeyPatch.context() as patch:
         write = output._write_file
 
-        def counting(path: Path, data: bytes) -> None:
-            written.append(path.name)
+        def counting(path: str | Path, data: bytes) -> None:
+            written.append(Path(path).name)
             write(path, data)
 
         patch.setattr(output, "_write_file", counting)
