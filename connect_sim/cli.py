@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _os_error(error: OSError) -> str:
-    """``out/bodies/000001.json: No space left on device``, not ``[Errno 28] ...``."""
+    """``out/bodies/000/000001.json: No space left on device``, not ``[Errno 28] ...``."""
     if error.strerror and error.filename is not None:
         return f"{os.fsdecode(error.filename)}: {error.strerror}"
     return str(error)

@@ -7,11 +7,15 @@ folder rules:
   recognised by its marker, ``.connect-sim-run``: a small JSON file saying
   what that run wrote (``trace.jsonl``, ``summary.json`` and, in ``bodies/``,
   the bodies numbered from ``000001`` up to the highest number recorded for
-  each extension).  Any other non-empty folder is refused.
+  each extension, in folders of :data:`~connect_sim.report.BODIES_PER_FOLDER`
+  laid out as :func:`~connect_sim.report.body_path` says).  Any other
+  non-empty folder is refused.  A marker of version 1 (connect-sim before the
+  folders of bodies: every body directly in ``bodies/``) is read too, and
+  such a run is replaced like any other.
 - A re-run replaces only the earlier run's own files; anything else in the
   folder or in ``bodies/`` stays.  A file the new run's marker would claim
-  that the earlier run did not write (a body name the new run needs) refuses
-  the run.
+  that the earlier run did not write (a body name, or the name of a folder of
+  bodies, that the new run needs) refuses the run.
 - Everything is written into a staging folder inside the output folder,
   ``.connect-sim-staging`` (a name connect-sim reserves), then renamed into
   place.  A failure, Ctrl-C included, removes the staging folder: before the
@@ -19,14 +23,17 @@ folder rules:
   (``"complete": false``) claiming both runs' files, so the next run replaces
   whatever is there.
 
-Bodies reach the disk one at a time, which keeps the design open to writing
-attempts as a simulation makes them; today every body is rendered before
-anything is written, so that a body the format cannot carry (a
-:class:`~connect_sim.errors.PayloadError`) leaves no output at all.
+The run is streamed into the staging folder: each attempt's body is rendered,
+written, and its trace line appended, one attempt at a time, so memory does
+not grow with the number of bodies and the attempts keep none of them.  A
+body the format cannot carry (a :class:`~connect_sim.errors.PayloadError`)
+still leaves no output at all: nothing is renamed into place before the last
+body is written.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -34,10 +41,11 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from . import report
 from .errors import ConnectSimError
-from .report import body_name, summary, trace_records
+from .report import body_extension, body_name, body_path, iter_trace, summary
 from .result import Result
 
 __all__ = ["BODIES", "MARKER", "STAGING", "SUMMARY", "TRACE", "check_run_folder", "write_run"]
@@ -53,12 +61,22 @@ MARKER = ".connect-sim-run"
 STAGING = ".connect-sim-staging"
 """The folder a run is written into before it is renamed into place (a reserved name)."""
 
-_MARKER_VERSION = 1
+_MARKER_VERSION = 2  # 1: every body directly in bodies/ (read, never written)
 _EXTENSIONS = ("json", "xml")
-_NAMES = "{number:06d}.{extension}"  # documentation in the marker; body_name() is the rule
+_FLAT_NAMES = "{number:06d}.{extension}"  # marker version 1's layout, in its own words
 _BODY_NAME = re.compile(r"([0-9]{6,})\.(json|xml)")
+_FOLDER_NAME = re.compile(r"[0-9]{3,}")
 _MARKER_LIMIT = 64 * 1024  # a real marker is a few hundred bytes; refuse to read a big file
 _NEVER = "connect-sim never overwrites files it did not write"
+
+
+def _none() -> dict[str, int]:
+    return dict.fromkeys(_EXTENSIONS, 0)
+
+
+def _folder_of(number: int) -> str:
+    """The folder of ``bodies/`` that holds the ``number``-th body (``000``)."""
+    return body_path(number, "json").split("/")[1]
 
 
 @dataclass
@@ -67,52 +85,97 @@ class _Claim:
 
     Recording numbers, not names, keeps the marker a few hundred bytes for any
     number of bodies.  Bodies are numbered by attempt, so a run whose
-    configurations use one format claims exactly what it wrote.
+    configurations use one format claims exactly what it wrote.  ``last``
+    counts bodies laid out as :func:`~connect_sim.report.body_path` says;
+    ``flat``, bodies directly in ``bodies/`` as marker version 1 laid them out
+    (an earlier run that a re-run is replacing).  Paths are relative to
+    ``bodies/``: ``000/000001.json``, or ``000001.json`` for a flat body.
     """
 
     count: int = 0
-    last: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_EXTENSIONS, 0))
+    last: dict[str, int] = field(default_factory=_none)
     complete: bool = True
+    flat: dict[str, int] = field(default_factory=_none)
 
-    def owns(self, name: str) -> bool:
-        """Whether a name in ``bodies/`` is one of this run's bodies."""
+    def owns(self, path: str) -> bool:
+        """Whether a path under ``bodies/`` is one of this run's bodies."""
+        _, slash, name = path.rpartition("/")
         match = _BODY_NAME.fullmatch(name)
         if match is None:
             return False
         number, extension = int(match.group(1)), match.group(2)
         # "0000001.json" is not a name connect-sim writes, though its number is.
-        return 1 <= number <= self.last[extension] and body_name(number, extension) == name
+        if slash:
+            last, expected = self.last[extension], f"{BODIES}/{path}"
+            return 1 <= number <= last and body_path(number, extension) == expected
+        return 1 <= number <= self.flat[extension] and body_name(number, extension) == name
+
+    def owns_folder(self, name: str) -> bool:
+        """Whether a name directly in ``bodies/`` is one of this run's folders of bodies."""
+        top = max(self.last.values())
+        if _FOLDER_NAME.fullmatch(name) is None or top == 0:
+            return False
+        first = int(name) * report.BODIES_PER_FOLDER  # the folder's lowest number, or 0
+        return first <= top and _folder_of(max(first, 1)) == name
+
+    def folders(self) -> Iterator[str]:
+        """Every folder of bodies this run wrote, in order."""
+        size = report.BODIES_PER_FOLDER
+        top = max(self.last.values())
+        if top:
+            for shard in range(1 // size, top // size + 1):  # from the folder of body 1
+                yield _folder_of(max(shard * size, 1))
 
     def names(self) -> Iterator[str]:
-        """Every body name this run may have written (some need not exist)."""
+        """Every body path this run may have written (some need not exist)."""
         for extension, last in self.last.items():
+            for number in range(1, last + 1):
+                yield body_path(number, extension).partition("/")[2]
+        for extension, last in self.flat.items():
             for number in range(1, last + 1):
                 yield body_name(number, extension)
 
-    def add(self, name: str) -> None:
-        """Count one more body, named as :func:`~connect_sim.report.body_path` names them."""
-        match = _BODY_NAME.fullmatch(name)
-        assert match is not None, name
+    def add(self, number: int, extension: str) -> None:
+        """Count one more body: the ``number``-th attempt's, a ``json`` or ``xml`` file."""
         self.count += 1
-        extension = match.group(2)
-        self.last[extension] = max(self.last[extension], int(match.group(1)))
+        self.last[extension] = max(self.last[extension], number)
 
     def union(self, other: _Claim) -> _Claim:
         """An incomplete claim on both runs' files: what a folder holds during a re-run."""
         last = {ext: max(self.last[ext], other.last[ext]) for ext in _EXTENSIONS}
-        return _Claim(max(self.count, other.count), last, complete=False)
+        flat = {ext: max(self.flat[ext], other.flat[ext]) for ext in _EXTENSIONS}
+        return _Claim(max(self.count, other.count), last, complete=False, flat=flat)
 
     def text(self) -> bytes:
         """The marker's content: deterministic (no time, no absolute path)."""
-        record = {
-            "written_by": "connect-sim",
-            "marker_version": _MARKER_VERSION,
-            "complete": self.complete,
-            "trace": TRACE,
-            "summary": SUMMARY,
-            "bodies": {"folder": BODIES, "count": self.count, "names": _NAMES, "last": self.last},
+        per_folder = report.BODIES_PER_FOLDER
+        bodies: dict[str, Any] = {
+            "folder": BODIES,
+            "count": self.count,
+            "per_folder": per_folder,
+            "names": f"{{number // {per_folder}:03d}}/{{number:06d}}.{{extension}}",
+            "last": self.last,
         }
-        return (json.dumps(record, indent=2) + "\n").encode("utf-8")
+        if any(self.flat.values()):  # only while replacing a run of marker version 1
+            bodies["flat_last"] = self.flat
+        return _marker_text(_MARKER_VERSION, self.complete, bodies)
+
+    def version_1_text(self) -> bytes:
+        """The marker of version 1 that would claim what ``flat`` counts."""
+        bodies = {"folder": BODIES, "count": self.count, "names": _FLAT_NAMES, "last": self.flat}
+        return _marker_text(1, self.complete, bodies)
+
+
+def _marker_text(version: int, complete: bool, bodies: dict[str, Any]) -> bytes:
+    record = {
+        "written_by": "connect-sim",
+        "marker_version": version,
+        "complete": complete,
+        "trace": TRACE,
+        "summary": SUMMARY,
+        "bodies": bodies,
+    }
+    return (json.dumps(record, indent=2) + "\n").encode("utf-8")
 
 
 def _read_marker(path: Path) -> _Claim:
@@ -124,16 +187,23 @@ def _read_marker(path: Path) -> _Claim:
         raise refused
     try:
         record: Any = json.loads(path.read_bytes())
-        bodies = record["bodies"]
+        version, bodies = record["marker_version"], record["bodies"]
         last = {extension: bodies["last"][extension] for extension in _EXTENSIONS}
-        claim = _Claim(bodies["count"], last, record["complete"])
-    except (ValueError, TypeError, KeyError, RecursionError) as error:
+        if version == 1:  # every body directly in bodies/
+            claim = _Claim(bodies["count"], _none(), record["complete"], flat=last)
+        else:
+            flat = bodies.get("flat_last", _none())
+            flat = {extension: flat[extension] for extension in _EXTENSIONS}
+            claim = _Claim(bodies["count"], last, record["complete"], flat=flat)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise refused from error
-    numbers = [claim.count, *claim.last.values()]
+    numbers = [claim.count, *claim.last.values(), *claim.flat.values()]
+    expected = claim.version_1_text() if version == 1 else claim.text()
     if (
         not all(type(n) is int and n >= 0 for n in numbers)  # bool is an int: exclude it
         or type(claim.complete) is not bool
-        or claim.text() != (json.dumps(record, indent=2) + "\n").encode("utf-8")
+        # Also refuses a version this connect-sim does not know, or other folder sizes.
+        or expected != (json.dumps(record, indent=2) + "\n").encode("utf-8")
     ):
         raise refused
     return claim
@@ -145,18 +215,23 @@ class _Target:
 
     path: Path
     claim: _Claim | None
-    foreign: frozenset[str]  # names in bodies/ that the earlier run did not write
+    foreign: frozenset[str]  # paths under bodies/ that the earlier run did not write
 
     def check_free(self, claim: _Claim) -> None:
-        """Refuse a run whose marker would claim a file in ``bodies/`` that connect-sim did not
-        write: one of its own body names, or, when its configurations use both formats, a
-        name of the other extension within its numbers."""
-        for name in sorted(self.foreign):  # usually none
-            if claim.owns(name):
-                where = self.path / BODIES / name
+        """Refuse a run whose marker would claim something in ``bodies/`` that connect-sim did
+        not write: one of its own body names or folders of bodies, or, when its
+        configurations use both formats, a name of the other extension within its numbers."""
+        for path in sorted(self.foreign):  # usually none
+            where = self.path / BODIES / path
+            if claim.owns(path):
                 raise ConnectSimError(
                     f"{where}: not a body of the earlier run, and this run's bodies take its "
                     f"name; {_NEVER}; nothing was written"
+                )
+            if "/" not in path and claim.owns_folder(path):
+                raise ConnectSimError(
+                    f"{where}: not a folder of bodies of the earlier run, and this run's bodies "
+                    f"go there; {_NEVER}; nothing was written"
                 )
 
 
@@ -204,11 +279,18 @@ def _inspect(out: str | Path) -> _Target:
             )
         return _Target(folder, None, frozenset())
     claim = _read_marker(folder / MARKER)
-    foreign = set()
+    foreign: set[str] = set()
     if BODIES in names:
         with os.scandir(folder / BODIES) as entries:
-            for entry in entries:  # keep only the names that are not the run's: usually none
-                if entry.is_dir(follow_symlinks=False) or not claim.owns(entry.name):
+            for entry in entries:  # keep only the paths that are not the run's: usually none
+                is_folder = entry.is_dir(follow_symlinks=False)
+                if is_folder and claim.owns_folder(entry.name):
+                    with os.scandir(entry.path) as inside:
+                        for item in inside:
+                            inner = f"{entry.name}/{item.name}"
+                            if item.is_dir(follow_symlinks=False) or not claim.owns(inner):
+                                foreign.add(inner)
+                elif is_folder or not claim.owns(entry.name):  # a flat body: marker version 1
                     foreign.add(entry.name)
     return _Target(folder, claim, frozenset(foreign))
 
@@ -224,14 +306,30 @@ def check_run_folder(out: str | Path) -> None:
     _inspect(out)
 
 
-# Every change a run makes to the disk goes through these four, so that a
-# test can make any one of them fail (a full disk, Ctrl-C) and see what is left.
+# Every change a run makes to the disk goes through these, so that a test can
+# make any one of them fail (a full disk, Ctrl-C) and see what is left.
 def _make_folder(path: Path) -> None:
     path.mkdir()
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
+def _write_file(path: str | Path, data: bytes) -> None:
+    # os.open and os.write: a body is written whole, without a buffered file object
+    # (and a body's path is text: a Path per body costs more than writing it).
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
+
+
+def _open_file(path: Path) -> IO[bytes]:
+    return path.open("wb")
+
+
+def _append(file: IO[bytes], data: bytes) -> None:
+    file.write(data)
 
 
 def _move(source: Path, destination: Path) -> None:
@@ -245,6 +343,15 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _remove_if_empty(path: Path) -> None:
+    """Remove a folder of bodies the earlier run made, unless something else is in it."""
+    try:
+        path.rmdir()
+    except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT, errno.ENOTDIR):
+            raise
+
+
 class _Writer:
     """One run being written: a staging folder inside the output folder, then renames."""
 
@@ -252,9 +359,10 @@ class _Writer:
         self.target = target
         self.folder = target.path
         self.staging = target.path / STAGING
-        self.written = _Claim()
         self.created: list[Path] = []  # folders this run made, outermost first
         self.committing = False  # once the marker is in place the folder is a run
+        self._last_folder = ""  # the folder of bodies written into last
+        self._prefix = f"{self.staging}{os.sep}"
 
     def open(self) -> None:
         missing = []
@@ -270,9 +378,13 @@ class _Writer:
         _make_folder(self.staging)
         _make_folder(self.staging / BODIES)
 
-    def add_body(self, name: str, data: bytes) -> None:
-        _write_file(self.staging / name, data)
-        self.written.add(name.rpartition("/")[2])
+    def add_body(self, path: str, data: bytes) -> None:
+        """Write one body at its path (``bodies/000/000001.json``); bodies come in order."""
+        folder = path.rpartition("/")[0]
+        if folder != self._last_folder:  # the first body of its folder
+            _make_folder(self.staging / folder)
+            self._last_folder = folder
+        _write_file(self._prefix + path, data)
 
     def add(self, name: str, data: bytes) -> None:
         _write_file(self.staging / name, data)
@@ -281,34 +393,40 @@ class _Writer:
         _write_file(self.staging / MARKER, claim.text())
         _move(self.staging / MARKER, self.folder / MARKER)
 
-    def commit(self) -> None:
-        # write_run checked the names before writing; a run streamed to disk would know
-        # them only now, and this is still before the first change to the folder.
-        self.target.check_free(self.written)
+    def commit(self, claim: _Claim) -> None:
+        """Rename the staged run into place: ``claim`` says what it wrote."""
         old = self.target.claim or _Claim()
+        foreign = self.target.foreign
         # From this rename on, the folder is a run the next one may replace,
         # whatever step a failure stops at: the marker claims both runs' files.
-        self._place_marker(old.union(self.written))
+        self._place_marker(old.union(claim))
         self.committing = True
         bodies = self.folder / BODIES
         staged = self.staging / BODIES
         if not os.path.lexists(bodies):
             _move(staged, bodies)
-        elif not self.target.foreign and not bodies.is_symlink():
+        elif not foreign and not bodies.is_symlink():
             # Only the earlier run's bodies: swap the folders (two renames, not
             # one per body); the old folder goes with the staging folder.
             _move(bodies, self.staging / "replaced-bodies")
             _move(staged, bodies)
         else:
-            for name in old.names():
-                if name not in self.target.foreign:
-                    _remove(bodies / name)
-            for name in self.written.names():
-                if os.path.lexists(staged / name):
+            for path in old.names():
+                # Never inside something that is not the earlier run's (a link, say).
+                if path not in foreign and path.partition("/")[0] not in foreign:
+                    _remove(bodies / path)
+            for name in old.folders():
+                if name not in foreign:
+                    _remove_if_empty(bodies / name)
+            for name in claim.folders():
+                if not os.path.lexists(bodies / name):  # a folder at a time, as a rule
                     _move(staged / name, bodies / name)
+                else:  # a folder the earlier run made, which still holds files of yours
+                    for item in sorted(os.listdir(staged / name)):
+                        _move(staged / name / item, bodies / name / item)
         for name in (TRACE, SUMMARY):
             _move(self.staging / name, self.folder / name)
-        self._place_marker(self.written)
+        self._place_marker(claim)
         shutil.rmtree(self.staging)
 
     def abandon(self) -> None:
@@ -322,42 +440,50 @@ class _Writer:
                     break
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would make one per call
+
+
 def _dumps(record: object) -> str:
-    return json.dumps(record, ensure_ascii=False)
+    return _ENCODER.encode(record)
 
 
 def write_run(result: Result, out: str | Path) -> list[Path]:
     """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
-    Bodies go to ``out/bodies/`` (one file per attempt, exact bytes; see
-    :func:`~connect_sim.report.body_path`), and a marker, ``out/.connect-sim-run``,
-    records what the run wrote.  Returns the paths of the trace and the summary.
+    Bodies go to ``out/bodies/``, in folders of a thousand (one file per
+    attempt, exact bytes; see :func:`~connect_sim.report.body_path`), and a
+    marker, ``out/.connect-sim-run``, records what the run wrote.  Returns the
+    paths of the trace and the summary.
 
     ``out`` must be new, empty, or hold an earlier run, whose own files are
     replaced and nothing else (see the module's folder rules); otherwise a
     :class:`~connect_sim.errors.ConnectSimError` says why and nothing is
-    written.  Every body is rendered before anything is written, so a
-    :class:`~connect_sim.errors.PayloadError` leaves no output; a failure while
-    writing (an ``OSError``, ``KeyboardInterrupt``) is raised after the staging
-    folder is removed, leaving the folder as it was or as an incomplete run
-    that the next run replaces.
+    written.  Each body is rendered, written and forgotten in turn, into a
+    staging folder that is renamed into place only once every body and the
+    whole trace are written; so a :class:`~connect_sim.errors.PayloadError`
+    leaves no output, and a failure while writing (an ``OSError``,
+    ``KeyboardInterrupt``) is raised after the staging folder is removed,
+    leaving the folder as it was or as an incomplete run that the next run
+    replaces.  The attempts keep no body they did not hold before.
     """
     target = _inspect(out)
-    records = trace_records(result)  # renders every body and its headers
-    planned = _Claim()
-    for record in records:
-        planned.add(record["body"].rpartition("/")[2])
-    target.check_free(planned)  # every name is known now: refuse before writing anything
-    trace = "".join(_dumps(record) + "\n" for record in records).encode("utf-8")
-    totals = (json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    claim = _Claim()
+    for number, attempt in enumerate(result.simulation.attempts, start=1):
+        claim.add(number, body_extension(attempt))  # the content type: nothing is rendered
+    target.check_free(claim)  # every name is known now: refuse before writing anything
     writer = _Writer(target)
     try:
         writer.open()
-        for record, attempt in zip(records, result.attempts, strict=True):
-            writer.add_body(record["body"], attempt.body)
-        writer.add(TRACE, trace)
-        writer.add(SUMMARY, totals)
-        writer.commit()
+        trace = _open_file(writer.staging / TRACE)
+        try:
+            for record, body in iter_trace(result):
+                writer.add_body(record["body"], body)
+                _append(trace, (_dumps(record) + "\n").encode("utf-8"))
+        finally:
+            trace.close()
+        totals = json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n"
+        writer.add(SUMMARY, totals.encode("utf-8"))
+        writer.commit(claim)
     except BaseException:
         writer.abandon()
         raise

@@ -8,7 +8,7 @@ a fixed key order and every list is in run order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message
@@ -18,14 +18,23 @@ from .result import Result
 from .time import format_duration, format_instant
 
 __all__ = [
+    "BODIES_PER_FOLDER",
+    "body_extension",
     "body_name",
     "body_path",
     "comparison",
+    "iter_trace",
     "shown_headers",
     "summary",
     "text_table",
     "trace_records",
 ]
+
+
+BODIES_PER_FOLDER = 1000
+"""How many bodies share a folder of ``bodies/``: a run of 1.2 million attempts
+makes 1,200 folders of 1,000 files, not one folder of 1.2 million (at most
+10,000 files in any folder up to ten million attempts)."""
 
 
 def body_name(number: int, extension: str) -> str:
@@ -36,11 +45,27 @@ def body_name(number: int, extension: str) -> str:
     return f"{number:06d}.{extension}"
 
 
-def body_path(number: int, attempt: Attempt) -> str:
+def body_extension(attempt: Attempt) -> str:
+    """``json`` or ``xml``: the extension of the attempt's body file (nothing is rendered)."""
+    return "json" if attempt.content_type == JSON_CONTENT_TYPE else "xml"
+
+
+def body_path(number: int, attempt: Attempt | str) -> str:
     """Where :func:`connect_sim.output.write_run` puts the body of the ``number``-th attempt
-    (from 1), relative to the output folder: ``bodies/000001.json``."""
-    extension = "json" if attempt.content_type == JSON_CONTENT_TYPE else "xml"
-    return f"bodies/{body_name(number, extension)}"
+    (from 1), relative to the output folder: ``bodies/000/000001.json``.
+
+    The one rule for the layout: the bodies are shared out among folders of
+    :data:`BODIES_PER_FOLDER`, named by ``number // BODIES_PER_FOLDER`` in
+    three digits at least, so a folder's name is its bodies' names without
+    their last three digits (``bodies/001/001000.json`` to ``001999.json``;
+    ``bodies/1234/1234567.xml``).  ``attempt`` is the attempt, or the
+    extension of its body (``json`` or ``xml``).
+
+    >>> body_path(1, "json"), body_path(1000, "xml"), body_path(1_234_567, "json")
+    ('bodies/000/000001.json', 'bodies/001/001000.xml', 'bodies/1234/1234567.json')
+    """
+    extension = attempt if isinstance(attempt, str) else body_extension(attempt)
+    return f"bodies/{number // BODIES_PER_FOLDER:03d}/{body_name(number, extension)}"
 
 
 def shown_headers(attempt: Attempt) -> dict[str, str]:
@@ -50,10 +75,64 @@ def shown_headers(attempt: Attempt) -> dict[str, str]:
     them to check their own verification); the ``Authorization`` value, which
     carries the password, never leaves the process.
     """
-    headers = attempt.headers
+    return _hidden(attempt.headers)
+
+
+def _hidden(headers: dict[str, str]) -> dict[str, str]:
     if "Authorization" in headers:
         headers["Authorization"] = "Basic <hidden>"
     return headers
+
+
+class _Tracer:
+    """Makes the trace record of each attempt of one run, in turn."""
+
+    __slots__ = ("_instants", "_modes", "_start")
+
+    def __init__(self, result: Result) -> None:
+        self._start = result.simulation.start
+        self._modes = {name: result.mode(name) for name in result.configurations}
+        self._instants: dict[int, str] = {}
+
+    def _instant(self, ms: int) -> str:
+        # Attempts come in time order and share their times (an attempt's end is often
+        # the next one's start), so a small memo saves most of the formatting; it is
+        # emptied now and then so that a long run does not keep every instant's text.
+        instants = self._instants
+        text = instants.get(ms)
+        if text is None:
+            if len(instants) >= 4096:
+                instants.clear()
+            text = instants[ms] = format_instant(self._start, ms)
+        return text
+
+    def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
+        """The ``number``-th attempt's record, with its (rendered) ``headers``."""
+        message = attempt.message
+        recipient = message.recipient
+        instant = self._instant
+        return {
+            "time": instant(attempt.time),
+            "end": instant(attempt.end),
+            "configuration": attempt.configuration,
+            "mode": self._modes[attempt.configuration],
+            "sequence": message.sequence,
+            "event": message.event,
+            "envelope_id": message.envelope.id,
+            "envelope_guid": message.envelope.envelope_id,
+            "recipient_id": None if recipient is None else recipient.recipient_id,
+            "generated": instant(attempt.generated),
+            "attempt": attempt.number,
+            "retry_count": attempt.retry_count,
+            "duplicate": attempt.duplicate,
+            "status": attempt.status,
+            "outcome": attempt.outcome,
+            "envelope_status": attempt.snapshot.status,
+            "recipient_statuses": attempt.snapshot.recipient_statuses,
+            "merged_events": list(message.merged_events),
+            "body": body_path(number, attempt),
+            "headers": _hidden(headers),
+        }
 
 
 def trace_records(result: Result) -> list[dict[str, Any]]:
@@ -61,39 +140,30 @@ def trace_records(result: Result) -> list[dict[str, Any]]:
 
     Each record names the attempt's body file (see :func:`body_path`) and
     carries its headers (see :func:`shown_headers`); rendering them is the
-    costly part of a trace.
+    costly part of a trace, and each attempt keeps what it rendered.  For a
+    long run, :func:`iter_trace` makes the same records one at a time and
+    keeps nothing.
     """
-    start = result.simulation.start
-    modes = {name: result.mode(name) for name in result.configurations}
-    records = []
-    for number, attempt in enumerate(result.attempts, start=1):
-        message = attempt.message
-        recipient = message.recipient
-        records.append(
-            {
-                "time": format_instant(start, attempt.time),
-                "end": format_instant(start, attempt.end),
-                "configuration": attempt.configuration,
-                "mode": modes[attempt.configuration],
-                "sequence": message.sequence,
-                "event": message.event,
-                "envelope_id": message.envelope.id,
-                "envelope_guid": message.envelope.envelope_id,
-                "recipient_id": None if recipient is None else recipient.recipient_id,
-                "generated": format_instant(start, attempt.generated),
-                "attempt": attempt.number,
-                "retry_count": attempt.retry_count,
-                "duplicate": attempt.duplicate,
-                "status": attempt.status,
-                "outcome": attempt.outcome,
-                "envelope_status": attempt.snapshot.status,
-                "recipient_statuses": attempt.snapshot.recipient_statuses,
-                "merged_events": list(message.merged_events),
-                "body": body_path(number, attempt),
-                "headers": shown_headers(attempt),
-            }
-        )
-    return records
+    tracer = _Tracer(result)
+    return [
+        tracer.record(number, attempt, attempt.headers)
+        for number, attempt in enumerate(result.simulation.attempts, start=1)
+    ]
+
+
+def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Each attempt's trace record (as :func:`trace_records` makes it) and its body, in turn.
+
+    Bodies and headers are rendered afresh and not kept by the attempts (see
+    :meth:`Attempt.render <connect_sim.Attempt.render>`), so a caller that
+    writes each pair and lets it go holds one body at a time, however long
+    the run.  Raises :class:`~connect_sim.errors.PayloadError` at the first
+    body the format cannot carry.
+    """
+    tracer = _Tracer(result)
+    for number, attempt in enumerate(result.simulation.attempts, start=1):
+        body, headers = attempt.render()
+        yield tracer.record(number, attempt, headers), body
 
 
 def summary(result: Result) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -14,6 +15,7 @@ import pytest
 import connect_sim as cs
 from connect_sim import output
 from connect_sim.cli import main
+from connect_sim.report import body_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = str(ROOT / "examples" / "sue_and_charlie.toml")
@@ -64,10 +66,10 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     assert [r["event"] for r in records] == ["envelope-sent", "envelope-completed"]
     first = records[0]
     assert list(first)[6:8] == ["envelope_id", "envelope_guid"]
-    assert first.pop("body") == "bodies/000001.json"
+    assert first.pop("body") == "bodies/000/000001.json"
     headers = first.pop("headers")
     assert headers["Content-Type"] == "application/json"
-    body = (out / "bodies" / "000001.json").read_bytes()
+    body = (out / "bodies" / "000" / "000001.json").read_bytes()
     assert first.pop("envelope_guid") == json.loads(body)["data"]["envelopeId"]
     message = cs.parse_message(body, headers["Content-Type"])
     assert message.event == "envelope-sent" and message.status == "sent"
@@ -89,7 +91,10 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         ".connect-sim-run", "bodies", "summary.json", "trace.jsonl",
     ]  # fmt: skip
-    assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000001.json", "000002.json"]
+    assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000"]
+    assert sorted(p.name for p in (out / "bodies" / "000").iterdir()) == [
+        "000001.json", "000002.json",
+    ]  # fmt: skip
 
 
 def test_the_cli_doc_lists_every_trace_key_in_order(tmp_path: Path) -> None:
@@ -101,6 +106,24 @@ def test_the_cli_doc_lists_every_trace_key_in_order(tmp_path: Path) -> None:
     )
     where = [described.find(f"`{key}`") for key in record]
     assert -1 not in where and where == sorted(where), dict(zip(record, where, strict=True))
+
+
+def test_the_docs_give_body_paths_as_body_path_makes_them() -> None:
+    flat_paragraph = re.compile(
+        r"- \*\*A run of the flat layout\.\*\*.*?(?=\n- \*\*|\n#)", re.DOTALL
+    )
+    seen = 0
+    for name in ("README.md", "docs/cli.md", "docs/payloads.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for match in re.finditer(r"bodies/(?:([0-9]{3,})/)?([0-9]{6,})\.(json|xml)", text):
+            if match.group(1) is None:  # the flat layout of marker version 1: named as such
+                assert any(
+                    p.start() < match.start() < p.end() for p in flat_paragraph.finditer(text)
+                ), (name, match.group(0))
+                continue
+            assert match.group(0) == body_path(int(match.group(2)), match.group(3)), name
+            seen += 1
+    assert seen >= 6
 
 
 def test_run_traces_retries_failures_and_pending(tmp_path: Path) -> None:
@@ -287,8 +310,9 @@ def test_a_rerun_replaces_only_its_own_files(
     assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0  # two
     last = capsys.readouterr().out.splitlines()[-1]
     assert last == f"wrote 2 message bodies to {out / 'bodies'}"
-    assert sorted(p.name for p in (out / "bodies").iterdir()) == [
-        "000001.json", "000002.json", "mine.txt",
+    assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000", "mine.txt"]
+    assert sorted(p.name for p in (out / "bodies" / "000").iterdir()) == [
+        "000001.json", "000002.json",
     ]  # fmt: skip
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (out / "bodies" / "mine.txt").read_text(encoding="utf-8") == "mine too"
@@ -345,9 +369,9 @@ def fail_on_body(monkeypatch: pytest.MonkeyPatch, number: int, error: BaseExcept
     write = output._write_file
     seen: list[Path] = []
 
-    def failing(path: Path, data: bytes) -> None:
-        if path.parent.name == "bodies":
-            seen.append(path)
+    def failing(path: str | Path, data: bytes) -> None:
+        if Path(path).parent.parent.name == "bodies":
+            seen.append(Path(path))
             if len(seen) == number:
                 write(path, data[: len(data) // 2])
                 raise error
@@ -384,7 +408,7 @@ def test_a_failure_while_writing_prints_one_error_line_and_exits_2(
     assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0
     capsys.readouterr()
     before = tree(out)
-    error.filename = str(out / ".connect-sim-staging" / "bodies" / "000004.json")
+    error.filename = str(out / ".connect-sim-staging" / "bodies" / "000" / "000004.json")
     fail_on_body(monkeypatch, 4, error)
     assert main(["run", SEED, "--out", str(out)]) == 2
     assert only_error_line(capsys) == (

@@ -65,10 +65,11 @@ def run_in_process(scenario: Path, out: Path, hash_seed: str) -> bytes:
         [sys.executable, "-m", "connect_sim.cli", "run", str(scenario), "--out", str(out)],
         check=True, env=env, capture_output=True, timeout=120,
     )  # fmt: skip
-    bodies = sorted((out / "bodies").iterdir())
+    bodies = sorted(path for path in (out / "bodies").rglob("*") if path.is_file())
+    assert len(bodies) > 100
     return b"".join(
         [(out / "trace.jsonl").read_bytes(), (out / "summary.json").read_bytes()]
-        + [path.name.encode() + path.read_bytes() for path in bodies]
+        + [path.relative_to(out).as_posix().encode() + path.read_bytes() for path in bodies]
     )
 
 

@@ -9,13 +9,17 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
 import pytest
+from test_determinism import scenario_text
 
 import connect_sim as cs
-from connect_sim import output
+from connect_sim import output, report
 from connect_sim.output import MARKER, STAGING, check_run_folder, write_run
+from connect_sim.report import body_path, trace_records
 from connect_sim.scenario import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +46,13 @@ def tree(folder: Path) -> dict[str, bytes | None] | None:
 
 
 def bodies(folder: Path) -> list[str]:
-    return sorted(path.name for path in (folder / "bodies").iterdir())
+    """What is in ``bodies/``, relative to it, but for the folders of bodies themselves."""
+    top = folder / "bodies"
+    return sorted(
+        path.relative_to(top).as_posix()
+        for path in top.rglob("*")
+        if not (path.parent == top and path.is_dir() and path.name.isdigit())
+    )
 
 
 def marker(folder: Path) -> dict[str, object]:
@@ -58,14 +68,15 @@ def test_a_run_writes_a_marker_that_counts_its_bodies_rather_than_naming_them(
     assert (out / MARKER).read_text(encoding="utf-8") == (
         "{\n"
         '  "written_by": "connect-sim",\n'
-        '  "marker_version": 1,\n'
+        '  "marker_version": 2,\n'
         '  "complete": true,\n'
         '  "trace": "trace.jsonl",\n'
         '  "summary": "summary.json",\n'
         '  "bodies": {\n'
         '    "folder": "bodies",\n'
         '    "count": 6,\n'
-        '    "names": "{number:06d}.{extension}",\n'
+        '    "per_folder": 1000,\n'
+        '    "names": "{number // 1000:03d}/{number:06d}.{extension}",\n'
         '    "last": {\n'
         '      "json": 6,\n'
         '      "xml": 0\n'
@@ -75,18 +86,26 @@ def test_a_run_writes_a_marker_that_counts_its_bodies_rather_than_naming_them(
     )
     names = sorted(p.name for p in out.iterdir())
     assert names == [MARKER, "bodies", "summary.json", "trace.jsonl"]
-    assert bodies(out) == [f"00000{n}.json" for n in range(1, 7)]
+    assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000"]
+    assert bodies(out) == [f"000/00000{n}.json" for n in range(1, 7)]
 
 
 def test_the_marker_stays_small_for_a_million_bodies() -> None:
     claim = output._Claim()
     for number in range(1, 1_200_001):
-        claim.add(f"{number:06d}.json")
+        claim.add(number, "json")
     assert claim.count == 1_200_000
-    assert len(claim.text()) < 400
-    assert claim.owns("1200000.json") and claim.owns("000001.json")
-    assert not claim.owns("1200001.json") and not claim.owns("0000001.json")
-    assert not claim.owns("000001.xml") and not claim.owns("notes.txt")
+    assert len(claim.text()) < 450
+    assert claim.owns("1200/1200000.json") and claim.owns("000/000001.json")
+    assert claim.owns("999/999999.json") and claim.owns("1000/1000000.json")
+    assert not claim.owns("1200/1200001.json") and not claim.owns("000/0000001.json")
+    assert not claim.owns("001/000001.json") and not claim.owns("0000/000001.json")
+    assert not claim.owns("000/000001.xml") and not claim.owns("000/notes.txt")
+    assert not claim.owns("000001.json")  # a body directly in bodies/: marker version 1's
+    assert claim.owns_folder("000") and claim.owns_folder("1200") and claim.owns_folder("999")
+    assert not claim.owns_folder("1201") and not claim.owns_folder("0000")
+    assert not claim.owns_folder("00") and not claim.owns_folder("notes")
+    assert list(claim.folders()) == [f"{n:03d}" for n in range(1201)]
 
 
 def test_the_marker_is_the_same_in_any_process(tmp_path: Path) -> None:
@@ -109,7 +128,7 @@ def test_a_new_empty_or_leftover_only_folder_is_accepted(tmp_path: Path) -> None
     (tmp_path / "killed" / STAGING / "bodies" / "000001.json").write_bytes(b"half")
     for name in ("new/deeper", "empty", "killed"):
         write_run(run("aggregate"), tmp_path / name)
-        assert bodies(tmp_path / name) == ["000001.json", "000002.json"]
+        assert bodies(tmp_path / name) == ["000/000001.json", "000/000002.json"]
         assert not (tmp_path / name / STAGING).exists()
 
 
@@ -210,45 +229,53 @@ def test_a_marker_connect_sim_did_not_write_is_refused(text: str | None, tmp_pat
     assert tree(out) == before
 
 
-@pytest.mark.parametrize("user_body", [False, True], ids=["only its bodies", "a file of mine"])
-def test_a_rerun_replaces_only_its_own_files(user_body: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "user_body",
+    [None, "mine.json", "000/mine.json", "007/mine.json"],
+    ids=["only its bodies", "a file of mine", "mine among its bodies", "a folder of mine"],
+)
+def test_a_rerun_replaces_only_its_own_files(user_body: str | None, tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_run(run("sim"), out)  # six bodies
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     if user_body:  # the bodies are then replaced one by one, not as a folder
-        (out / "bodies" / "mine.json").write_text("mine too", encoding="utf-8")
+        (out / "bodies" / user_body).parent.mkdir(exist_ok=True)
+        (out / "bodies" / user_body).write_text("mine too", encoding="utf-8")
     write_run(run("aggregate"), out)  # two
     fresh = tmp_path / "fresh"
     write_run(run("aggregate"), fresh)
     expected = {**tree(fresh), "notes.txt": b"mine"}  # type: ignore[dict-item]
     if user_body:
-        expected["bodies/mine.json"] = b"mine too"
+        expected[f"bodies/{user_body}"] = b"mine too"
+        folder = user_body.rpartition("/")[0]
+        if folder:  # a folder of bodies that still holds a file of mine is not removed
+            expected[f"bodies/{folder}"] = None
     assert tree(out) == expected
 
 
 def test_a_rerun_in_another_format_removes_the_earlier_bodies(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_run(run("sim", "xml"), out)
-    (out / "bodies" / "000001.json").write_text("mine", encoding="utf-8")  # not an XML run's
+    (out / "bodies" / "000" / "000001.json").write_text("mine", encoding="utf-8")  # not XML
     write_run(run("aggregate", "xml"), out)
-    assert bodies(out) == ["000001.json", "000001.xml", "000002.xml"]
-    (out / "bodies" / "000001.json").unlink()
+    assert bodies(out) == ["000/000001.json", "000/000001.xml", "000/000002.xml"]
+    (out / "bodies" / "000" / "000001.json").unlink()
     write_run(run("aggregate", "json"), out)
-    assert bodies(out) == ["000001.json", "000002.json"]
+    assert bodies(out) == ["000/000001.json", "000/000002.json"]
     assert marker(out)["bodies"] == {
-        "folder": "bodies", "count": 2, "names": "{number:06d}.{extension}",
-        "last": {"json": 2, "xml": 0},
+        "folder": "bodies", "count": 2, "per_folder": 1000,
+        "names": "{number // 1000:03d}/{number:06d}.{extension}", "last": {"json": 2, "xml": 0},
     }  # fmt: skip
 
 
 def test_a_body_name_the_earlier_run_did_not_write_is_never_overwritten(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_run(run("aggregate"), out)  # bodies 1 and 2
-    (out / "bodies" / "000005.json").write_text("mine", encoding="utf-8")
-    (out / "bodies" / "000002.json").unlink()
-    (out / "bodies" / "000002.json").mkdir()  # a folder is never a body, whatever its name
+    (out / "bodies" / "000" / "000005.json").write_text("mine", encoding="utf-8")
+    (out / "bodies" / "000" / "000002.json").unlink()
+    (out / "bodies" / "000" / "000002.json").mkdir()  # a folder is never a body
     before = tree(out)
-    for name in ("000002.json", "000005.json"):
+    for name in ("000/000002.json", "000/000005.json"):
         with pytest.raises(cs.ConnectSimError, match=f"{name}: not a body of the earlier run, "):
             write_run(run("sim"), out)  # six bodies
         assert tree(out) == before
@@ -270,31 +297,37 @@ def mixed(mode: str) -> cs.Result:
 def test_a_run_in_both_formats_never_claims_a_file_it_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_run(run("aggregate"), out)  # 000001.json, 000002.json
-    (out / "bodies" / "000003.xml").write_text("mine", encoding="utf-8")
+    mine = out / "bodies" / "000" / "000003.xml"
+    mine.write_text("mine", encoding="utf-8")
     before = tree(out)
     # The mixed run writes 000001.json, 000002.xml, 000003.json, 000004.xml: not 000003.xml,
     # but its marker (numbers, not names) would claim it, and a later run would remove it.
     with pytest.raises(cs.ConnectSimError, match=r"000003\.xml: not a body of the earlier run, "):
         write_run(mixed("aggregate"), out)
     assert tree(out) == before
-    (out / "bodies" / "000003.xml").rename(out / "bodies" / "000005.xml")
+    mine.rename(mine.with_name("000005.xml"))
     write_run(mixed("aggregate"), out)
-    assert bodies(out) == ["000001.json", "000002.xml", "000003.json", "000004.xml", "000005.xml"]
+    assert bodies(out) == [
+        "000/000001.json", "000/000002.xml", "000/000003.json", "000/000004.xml", "000/000005.xml",
+    ]  # fmt: skip
     assert marker(out)["bodies"] == {
-        "folder": "bodies", "count": 4, "names": "{number:06d}.{extension}",
-        "last": {"json": 3, "xml": 4},
+        "folder": "bodies", "count": 4, "per_folder": 1000,
+        "names": "{number // 1000:03d}/{number:06d}.{extension}", "last": {"json": 3, "xml": 4},
     }  # fmt: skip
 
 
 def test_a_folder_named_like_a_body_is_never_removed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_run(run("sim"), out)  # bodies 1 to 6
-    (out / "bodies" / "000005.json").unlink()
-    (out / "bodies" / "000005.json").mkdir()
-    (out / "bodies" / "000005.json" / "mine.txt").write_text("mine", encoding="utf-8")
+    folder = out / "bodies" / "000" / "000005.json"
+    folder.unlink()
+    folder.mkdir()
+    (folder / "mine.txt").write_text("mine", encoding="utf-8")
     write_run(run("aggregate"), out)  # bodies 1 and 2: the earlier 3 to 6 go
-    assert bodies(out) == ["000001.json", "000002.json", "000005.json"]
-    assert (out / "bodies" / "000005.json" / "mine.txt").read_text(encoding="utf-8") == "mine"
+    assert bodies(out) == [
+        "000/000001.json", "000/000002.json", "000/000005.json", "000/000005.json/mine.txt",
+    ]  # fmt: skip
+    assert (folder / "mine.txt").read_text(encoding="utf-8") == "mine"
 
 
 def fail_at_step(
@@ -307,6 +340,7 @@ def fail_at_step(
     steps: list[str] = []
     make, write = output._make_folder, output._write_file
     move, remove = output._move, output._remove
+    open_file, append, remove_if_empty = output._open_file, output._append, output._remove_if_empty
 
     def check(name: str) -> bool:
         steps.append(name)
@@ -317,8 +351,8 @@ def fail_at_step(
             raise error
         make(path)
 
-    def failing_write(path: Path, data: bytes) -> None:
-        if check(f"write {path.name}"):
+    def failing_write(path: str | Path, data: bytes) -> None:
+        if check(f"write {Path(path).name}"):
             write(path, data[: len(data) // 2])
             raise error
         write(path, data)
@@ -333,11 +367,59 @@ def fail_at_step(
             raise error
         remove(path)
 
+    def failing_open(path: Path) -> IO[bytes]:
+        if check(f"open {path.name}"):
+            raise error
+        return open_file(path)
+
+    def failing_append(file: IO[bytes], data: bytes) -> None:
+        if check(f"append to {Path(file.name).name}"):
+            append(file, data[: len(data) // 2])
+            raise error
+        append(file, data)
+
+    def failing_remove_if_empty(path: Path) -> None:
+        if check(f"remove folder {path.name}"):
+            raise error
+        remove_if_empty(path)
+
     monkeypatch.setattr(output, "_make_folder", failing_make)
     monkeypatch.setattr(output, "_write_file", failing_write)
     monkeypatch.setattr(output, "_move", failing_move)
     monkeypatch.setattr(output, "_remove", failing_remove)
+    monkeypatch.setattr(output, "_open_file", failing_open)
+    monkeypatch.setattr(output, "_append", failing_append)
+    monkeypatch.setattr(output, "_remove_if_empty", failing_remove_if_empty)
     return steps
+
+
+VERSION_1_MARKER = """{
+  "written_by": "connect-sim",
+  "marker_version": 1,
+  "complete": true,
+  "trace": "trace.jsonl",
+  "summary": "summary.json",
+  "bodies": {
+    "folder": "bodies",
+    "count": 6,
+    "names": "{number:06d}.{extension}",
+    "last": {
+      "json": 0,
+      "xml": 6
+    }
+  }
+}
+"""
+
+
+def flat_run(out: Path) -> None:
+    """A run as connect-sim wrote it before the folders of bodies (marker version 1)."""
+    write_run(run("sim", "xml"), out)
+    for folder in sorted((out / "bodies").iterdir()):
+        for body in sorted(folder.iterdir()):
+            body.rename(out / "bodies" / body.name)
+        folder.rmdir()
+    (out / MARKER).write_text(VERSION_1_MARKER, encoding="utf-8")
 
 
 def new_folder(out: Path) -> None:
@@ -352,21 +434,38 @@ def earlier_run_and_my_files(out: Path) -> None:
     write_run(run("sim", "xml"), out)
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "bodies" / "notes.txt").write_text("mine too", encoding="utf-8")
+    (out / "bodies" / "000").mkdir(exist_ok=True)  # not a folder of bodies at one a folder
+    (out / "bodies" / "000" / "notes.txt").write_text("mine as well", encoding="utf-8")
 
 
-@pytest.mark.parametrize("before", [new_folder, earlier_run, earlier_run_and_my_files])
+def earlier_flat_run_and_my_files(out: Path) -> None:
+    flat_run(out)  # marker version 1
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "bodies" / "notes.txt").write_text("mine too", encoding="utf-8")
+
+
 @pytest.mark.parametrize(
-    "error",
-    [KeyboardInterrupt(), OSError(errno.ENOSPC, "No space left on device")],
-    ids=["ctrl-c", "full disk"],
+    "before",
+    [new_folder, earlier_run, earlier_run_and_my_files, flat_run, earlier_flat_run_and_my_files],
+)
+@pytest.mark.parametrize(
+    ("error", "per_folder"),
+    [
+        (KeyboardInterrupt(), 1000),
+        (OSError(errno.ENOSPC, "No space left on device"), 1000),
+        (KeyboardInterrupt(), 1),  # every body in a folder of its own
+    ],
+    ids=["ctrl-c", "full disk", "ctrl-c, one a folder"],
 )
 def test_an_interrupted_run_leaves_no_partial_files(
     before: Callable[[Path], None],
     error: BaseException,
+    per_folder: int,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Stopped at every step in turn, a run leaves the folder as it was or as a run to replace."""
+    monkeypatch.setattr(report, "BODIES_PER_FOLDER", per_folder)
     start = tmp_path / "start" / "parent" / "out"
     start.parent.mkdir(parents=True)
     before(start)
@@ -393,7 +492,7 @@ def test_an_interrupted_run_leaves_no_partial_files(
         if left != original:  # then a run the next one replaces, and says so
             assert left is not None and marker(out)["complete"] is False, where
         if left is not None:
-            for mine in ("notes.txt", "bodies/notes.txt"):
+            for mine in ("notes.txt", "bodies/notes.txt", "bodies/000/notes.txt"):
                 assert left.get(mine) == (original or {}).get(mine), where
         write_run(run("aggregate"), out)
         assert tree(out) == expected, where
@@ -411,3 +510,231 @@ def test_a_payload_error_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(cs.PayloadError):
         write_run(result, tmp_path / "out")
     assert list(tmp_path.iterdir()) == [scenario]
+
+
+# -- the folders of bodies ---------------------------------------------------------
+
+
+def test_a_body_path_is_its_folder_of_a_thousand_then_its_name() -> None:
+    assert report.BODIES_PER_FOLDER <= 10_000  # the issue's bound on files in one folder
+    assert [body_path(n, "json") for n in (1, 999, 1000, 1999, 2000)] == [
+        "bodies/000/000001.json", "bodies/000/000999.json", "bodies/001/001000.json",
+        "bodies/001/001999.json", "bodies/002/002000.json",
+    ]  # fmt: skip
+    assert body_path(999_999, "xml") == "bodies/999/999999.xml"
+    assert body_path(1_000_000, "xml") == "bodies/1000/1000000.xml"
+    assert body_path(12_345_678, "json") == "bodies/12345/12345678.json"
+    attempt = run(fmt="xml").attempts[0]
+    assert body_path(7, attempt) == "bodies/000/000007.xml"
+
+
+def files_per_folder(folder: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in folder.rglob("*"):
+        where = path.parent.relative_to(folder).as_posix()
+        counts[where] = counts.get(where, 0) + 1
+    return counts
+
+
+def test_more_than_ten_thousand_attempts_put_at_most_a_thousand_files_in_a_folder(
+    tmp_path: Path,
+) -> None:
+    sim = cs.Simulation(mode="sim", seed=1)
+    sim.add_configuration(cs.Configuration(name="listener"), listener=cs.listeners.AlwaysOk())
+    for n in range(1668):  # six messages each: 10,008 attempts
+        sue = cs.Signer(name="Sue Signer", email="sue@example.com")
+        charlie = cs.CarbonCopy(name="Charlie Copy", email="charlie@example.com", routing_order=2)
+        envelope = sim.create_envelope(subject=f"Contract {n}", recipients=[sue, charlie])
+        sim.send(envelope, at=timedelta(seconds=n))
+        sim.sign(envelope, sue, at=timedelta(seconds=n + 60))
+    result = sim.run()
+    assert len(result.attempts) == 10_008
+    out = tmp_path / "out"
+    write_run(result, out)
+    counts = files_per_folder(out)
+    assert max(counts.values()) == 1000
+    assert counts["bodies"] == 11 and counts["bodies/000"] == 999 and counts["bodies/010"] == 9
+    assert sum(counts[f"bodies/{n:03d}"] for n in range(11)) == 10_008
+    last = json.loads((out / "trace.jsonl").read_bytes().splitlines()[-1])
+    assert last["body"] == "bodies/010/010008.json"
+    assert (out / last["body"]).read_bytes() == result.attempts[-1].body
+
+
+@pytest.fixture
+def four_per_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folders of four bodies: the seed's six SIM bodies fill 000 (1 to 3) and 001 (4 to 6)."""
+    monkeypatch.setattr(report, "BODIES_PER_FOLDER", 4)
+
+
+@pytest.mark.usefixtures("four_per_folder")
+def test_bodies_fill_one_folder_after_another(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_run(mixed("sim"), out)  # twelve bodies, JSON and XML in turn
+    assert bodies(out) == [
+        "000/000001.json", "000/000002.xml", "000/000003.json",
+        "001/000004.xml", "001/000005.json", "001/000006.xml", "001/000007.json",
+        "002/000008.xml", "002/000009.json", "002/000010.xml", "002/000011.json",
+        "003/000012.xml",
+    ]  # fmt: skip
+    records = [json.loads(line) for line in (out / "trace.jsonl").read_bytes().splitlines()]
+    assert [record["body"] for record in records] == [f"bodies/{p}" for p in bodies(out)]
+    assert marker(out)["bodies"]["names"] == "{number // 4:03d}/{number:06d}.{extension}"  # type: ignore[index]
+    (out / "bodies" / "002" / "mine.txt").write_text("mine", encoding="utf-8")
+    write_run(run("sim"), out)  # six: 002 and 003 go, but 002 holds a file of mine
+    assert bodies(out) == [
+        "000/000001.json", "000/000002.json", "000/000003.json",
+        "001/000004.json", "001/000005.json", "001/000006.json", "002/mine.txt",
+    ]  # fmt: skip
+    write_run(mixed("aggregate"), out)  # four: 000 is made again, 001 holds one
+    assert bodies(out) == [
+        "000/000001.json", "000/000002.xml", "000/000003.json", "001/000004.xml", "002/mine.txt",
+    ]  # fmt: skip
+
+
+def test_a_marker_of_other_folders_of_bodies_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(report, "BODIES_PER_FOLDER", 4)
+        write_run(run(), out)
+    before = tree(out)
+    with pytest.raises(cs.ConnectSimError, match="not a marker this connect-sim wrote"):
+        write_run(run(), out)
+    assert tree(out) == before
+
+
+def test_something_of_mine_where_a_folder_of_bodies_goes_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim"), out)
+    shutil.rmtree(out / "bodies" / "000")
+    (out / "bodies" / "000").write_text("mine", encoding="utf-8")  # a file, not a folder
+    before = tree(out)
+    with pytest.raises(
+        cs.ConnectSimError,
+        match=r"bodies/000: not a folder of bodies of the earlier run, and this run's bodies go "
+        f"there; {NEVER}; nothing was written$",
+    ):
+        write_run(run("aggregate"), out)
+    assert tree(out) == before
+
+
+@pytest.mark.usefixtures("four_per_folder")
+def test_a_link_in_place_of_a_folder_of_bodies_is_never_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "000006.json").write_text("mine", encoding="utf-8")  # named like a body
+    out = tmp_path / "out"
+    write_run(run("sim"), out)  # 000: bodies 1 to 3; 001: 4 to 6
+    shutil.rmtree(out / "bodies" / "001")
+    (out / "bodies" / "001").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(cs.ConnectSimError, match="bodies/001: not a folder of bodies"):
+        write_run(run("sim"), out)  # six bodies: it needs 001
+    write_run(run("aggregate"), out)  # two bodies: 000 only; the link stays, unread
+    assert (out / "bodies" / "001").is_symlink()
+    assert tree(elsewhere) == {"000006.json": b"mine"}
+    assert bodies(out) == ["000/000001.json", "000/000002.json"]
+    assert sorted(os.listdir(out / "bodies")) == ["000", "001"]
+
+
+@pytest.mark.parametrize("mine", [False, True], ids=["only its files", "and files of mine"])
+def test_a_run_of_the_flat_layout_is_replaced(mine: bool, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    flat_run(out)
+    assert bodies(out) == [f"00000{n}.xml" for n in range(1, 7)]
+    if mine:
+        (out / "notes.txt").write_text("mine", encoding="utf-8")
+        (out / "bodies" / "000007.xml").write_text("mine too", encoding="utf-8")
+    write_run(run("aggregate"), out)
+    fresh = tmp_path / "fresh"
+    write_run(run("aggregate"), fresh)
+    expected = tree(fresh)
+    assert expected is not None
+    if mine:
+        expected |= {"notes.txt": b"mine", "bodies/000007.xml": b"mine too"}
+    assert tree(out) == expected
+
+
+def test_a_folder_of_mine_in_a_run_of_the_flat_layout_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    flat_run(out)
+    (out / "bodies" / "000").mkdir()
+    (out / "bodies" / "000" / "notes.txt").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    with pytest.raises(cs.ConnectSimError, match="bodies/000: not a folder of bodies of the earl"):
+        write_run(run("aggregate"), out)
+    assert tree(out) == before
+
+
+# -- streaming ---------------------------------------------------------------------
+
+
+def test_the_streamed_trace_is_the_trace_records_as_json_lines(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(scenario_text(), encoding="utf-8")  # both formats, HMAC, retries
+    out = tmp_path / "out"
+    write_run(load_scenario(str(scenario)).build().run(), out)
+    records = trace_records(load_scenario(str(scenario)).build().run())
+    expected = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    assert (out / "trace.jsonl").read_bytes() == expected.encode("utf-8")
+    assert len(records) > 100 and {r["body"][-4:] for r in records} == {"json", ".xml"}
+
+
+def test_writing_a_run_leaves_the_attempts_holding_no_bodies(tmp_path: Path) -> None:
+    result = mixed("sim")
+    kept = result.attempts[3]
+    body, headers = kept.body, kept.headers  # read before: kept, and the file has it
+    write_run(result, tmp_path / "out")
+    # Private, but the point: the attempts do not keep what write_run rendered.
+    held = [attempt for attempt in result.attempts if attempt._body is not None]
+    assert held == [kept]
+    assert all(attempt._headers is None for attempt in result.attempts if attempt is not kept)
+    assert (tmp_path / "out" / body_path(4, kept)).read_bytes() == body
+    assert kept.render() == (body, headers)
+    assert result.attempts[0].render() == (result.attempts[0].body, result.attempts[0].headers)
+
+
+def test_names_are_checked_before_anything_is_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_run(run("aggregate"), out)
+    (out / "bodies" / "000" / "000005.json").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    result = run("sim")
+
+    def no_render(attempt: cs.Attempt) -> None:
+        raise AssertionError("rendered before the names were checked")
+
+    monkeypatch.setattr(cs.Attempt, "render", no_render)
+    with pytest.raises(cs.ConnectSimError, match=r"000005\.json: not a body of the earlier run"):
+        write_run(result, out)
+    assert tree(out) == before
+
+
+def test_a_payload_error_after_some_bodies_were_written_changes_nothing(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8").replace(
+        'name = "listener"', 'name = "listener"\nformat = "xml"'
+    )
+    second = text[text.index("[[envelope]]") :].replace('"e1"', '"e2"')
+    second = second.replace('subject = "Please sign"', 'subject = "Please \\u0007 sign"')
+    second = second.replace('at = "0s"', 'at = "1h"').replace('at = "2m', 'at = "1h2m')
+    result = parse_scenario(text + "\n" + second, "bell.toml").build().run()
+    assert len(result.attempts) == 12  # e1's six bodies render; e2's first does not
+    out = tmp_path / "out"
+    write_run(run("aggregate"), out)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    written: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        write = output._write_file
+
+        def counting(path: str | Path, data: bytes) -> None:
+            written.append(Path(path).name)
+            write(path, data)
+
+        patch.setattr(output, "_write_file", counting)
+        with pytest.raises(cs.PayloadError, match="U\\+0007"):
+            write_run(result, out)
+    assert written == [f"00000{n}.xml" for n in range(1, 7)]  # into the staging folder
+    assert tree(out) == before

@@ -141,6 +141,18 @@ def test_bodies_are_rendered_lazily_and_once() -> None:
     assert attempt.headers == attempt.headers
 
 
+def test_render_gives_the_same_body_and_headers_and_keeps_nothing() -> None:
+    sim, _ = seed_example("sim", hmac_keys=["k"])
+    first, second = sim.run().attempts[:2]
+    body, headers = first.render()
+    assert first._body is None and first._headers is None  # a writer's: nothing is kept
+    assert (body, headers) == (first.body, first.headers)
+    headers["X-DocuSign-Signature-1"] = "changed"
+    assert first.render()[1] == first.headers  # a new dict each time, as headers gives
+    kept = second.body
+    assert second.render()[0] is kept  # what an attempt keeps is not rendered again
+
+
 def test_same_scenario_and_seed_give_the_same_bytes() -> None:
     def bodies() -> list[bytes]:
         sim, _ = seed_example("sim", include_data=ALL, hmac_keys=["k"])

@@ -204,6 +204,23 @@ class Attempt:
             headers = self._headers = self._renderer.headers(body)
         return dict(headers)
 
+    def render(self) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of this attempt, without keeping them.
+
+        The same bytes and headers as :attr:`body` and :attr:`headers` (which
+        render once and keep the result): what this attempt already keeps is
+        returned, anything else is rendered afresh and not kept.  For a writer
+        that streams a long run to disk one attempt at a time.
+        """
+        renderer = self._renderer
+        if renderer is None:
+            raise ConfigurationError("this attempt was made without a renderer")
+        body = self._body
+        if body is None:
+            body = renderer.body(self)
+        headers = self._headers
+        return body, renderer.headers(body) if headers is None else dict(headers)
+
     @property
     def content_type(self) -> str:
         """The body's ``Content-Type``."""
