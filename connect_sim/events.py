@@ -140,6 +140,23 @@ class Event(NamedTuple):
         """The envelope's state right after this change (made when first read)."""
         return self.history.snapshot(self.position)
 
+    # Events compare by what they say, as records do: the same inputs and seed give equal
+    # events in two runs, though each run has its own histories.
+    def _said(self) -> tuple[object, ...]:
+        return (self.sequence, self.time, self.name, self.envelope, self.recipient)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return self._said() == other._said() and self.snapshot == other.snapshot
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._said())
+
     @property
     def recipient_id(self) -> str | None:
         """The id of the recipient it concerns, or ``None``."""

@@ -9,9 +9,10 @@ Making each one costs more than everything else an event does, so a run makes
 none; a snapshot is made when something reads it (a body, a user, a check).
 
 Which events an action emits depends only on the statuses of the envelope
-and of its recipients and on the envelope's *shape*: each recipient's role and
-routing order.  The rule tables of :mod:`connect_sim.lifecycle` are keyed by
-status, routing goes by routing order, and no rule reads a time or a reason.
+and of its recipients and on the envelope's *shape*: each recipient's role,
+and how routing orders group them.  The rule tables of
+:mod:`connect_sim.lifecycle` are keyed by status, routing goes by those
+groups, and no rule reads a time, a reason or a recipient's type or ids.
 So a :class:`Shape` keeps, for every envelope of one shape, a table from
 (statuses, action, recipient) to the events the action emits and the
 statuses after them.  Each entry is found once, by calling the real
@@ -72,9 +73,13 @@ class Shape:
         self._node(CREATED, tuple(CREATED for _ in envelope.recipients))
 
     @staticmethod
-    def key(envelope: Envelope) -> tuple[tuple[str, int], ...]:
-        """What decides the events of an envelope's actions: its recipients' roles and orders."""
-        return tuple((r.role, r.routing_order) for r in envelope.recipients)
+    def key(envelope: Envelope) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+        """What decides the events of an envelope's actions: its recipients' roles and routing.
+
+        Routing is the recipients grouped by routing order, lowest first: orders
+        1 and 2 route as 10 and 20 do, so they share a shape.
+        """
+        return tuple(r.role for r in envelope.recipients), envelope.routing
 
     def _node(self, status: str, recipients: tuple[str, ...]) -> int:
         statuses = (status, recipients)
@@ -144,10 +149,9 @@ class History:
             steps = self.steps
             while len(states) < k:
                 time, kind, _, index, reason, _ = steps[self._replayed]
-                self._replayed += 1
-                states.extend(
-                    state for _, _, state in apply(states[-1], kind, time, index, reason)
-                )
+                emitted = apply(states[-1], kind, time, index, reason)
+                states.extend(state for _, _, state in emitted)
+                self._replayed += 1  # once its snapshots are in: a failure replays it again
         return states[k - 1]
 
     def current(self) -> EnvelopeState:

@@ -112,7 +112,7 @@ class Simulation:
         self._envelopes: dict[str, Envelope] = {}
         # Per envelope id: its life so far (its snapshots are made when read; see history).
         self._histories: dict[str, History] = {}
-        self._shapes: dict[tuple[tuple[str, int], ...], Shape] = {}
+        self._shapes: dict[tuple[tuple[str, ...], tuple[tuple[int, ...], ...]], Shape] = {}
         self._channels: list[Channel] = []
         self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
         self._scoped: set[str] = set()  # envelopes with a configuration of their own

@@ -129,3 +129,27 @@ def test_a_listener_called_mid_action_sees_the_state_up_to_its_event() -> None:
     # "send" makes two events in one action; the first is offered before the second exists.
     assert statuses == [("envelope-created", "created"), ("recipient-sent", "created"),
                         ("envelope-sent", "sent")]  # fmt: skip
+
+
+def test_events_of_two_runs_of_the_same_inputs_are_equal() -> None:
+    def run() -> cs.Result:
+        sim = cs.Simulation(seed=4)
+        sim.add_configuration(cs.Configuration(name="c"))
+        envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com")])
+        sim.send(envelope)
+        sim.sign(envelope, "1", at=timedelta(minutes=1))
+        return sim.run()
+
+    first, second = run().events, run().events
+    assert first == second and [hash(e) for e in first] == [hash(e) for e in second]
+    assert first[0] != first[1]
+
+
+def test_envelopes_whose_orders_route_alike_share_one_shape() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    for orders in ((1, 2), (10, 20), (3, 700), (2, 2)):
+        people = [cs.Signer(f"S{o}", f"s{o}@example.com", routing_order=o) for o in orders]
+        sim.send(sim.create_envelope("Lease", people))
+    sim.run()
+    assert len(sim._shapes) == 2  # in sequence, and side by side
