@@ -61,8 +61,8 @@ class Scheduler:
     ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("_actions", "_incoming", "_next", "_soonest", "_timers", "_times",
-                 "horizon", "now")  # fmt: skip
+    __slots__ = ("__weakref__", "_actions", "_incoming", "_next", "_soonest", "_timers",
+                 "_times", "horizon", "now")  # fmt: skip
 
     # The callback that performs an action is given to each run() and step(), never kept:
     # a scheduler that held its simulation's method would tie the two in a reference

@@ -61,3 +61,18 @@ def test_a_stepped_simulation_is_freed_too() -> None:
     alive = weakref.ref(sim)
     del sim, envelope
     assert alive() is None, "the simulation outlived its last reference: a reference cycle"
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+@pytest.mark.usefixtures("no_collector")
+def test_a_simulation_stopped_with_work_pending_is_freed_too(mode: str) -> None:
+    # Timers still waiting hold the channels' methods: nothing may point back at them.
+    sim = cs.Simulation(mode=mode, seed=1)
+    sim.add_configuration(cs.Configuration(name="c"), cs.listeners.AlwaysOk(status=503))
+    envelope = sim.create_envelope("Lease", [cs.Signer("sue@example.com", "Sue")])
+    sim.send(envelope)
+    result = sim.run(until=timedelta(hours=1))  # the retries wait a day
+    assert result.pending("c")
+    channel = weakref.ref(result.channel("c"))
+    del sim, result, envelope
+    assert channel() is None, "a channel outlived its simulation: a reference cycle"

@@ -16,6 +16,7 @@ queue again.  The subclasses decide what a failure means for the queue.
 from __future__ import annotations
 
 import random
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,7 +52,10 @@ class Channel:
         self.renderer = renderer
         self.name = configuration.name
         self.session = session
-        self.scheduler = scheduler
+        # A proxy, not a reference: the scheduler's timers hold this channel's methods,
+        # and a reference back would make a cycle that keeps a simulation stopped with
+        # work pending alive until the cyclic collector runs.
+        self.scheduler = weakref.proxy(scheduler)
         self.log = log
         self.next_sequence = next_sequence
         self.rng = rng
