@@ -15,6 +15,7 @@ every message that carries them; they are never copied.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Final, NamedTuple
 
 import attrs
@@ -345,3 +346,72 @@ def initial_state(envelope: Envelope, time: int) -> EnvelopeState:
                         for r in envelope.recipients])  # fmt: skip
     return new(EnvelopeState, (envelope, CREATED, recipients, time, None, None, None, None,
                                None, None, time))  # fmt: skip
+
+
+# -- an envelope's parts, as a caller gives them ------------------------------------------
+
+
+def numbered_recipients(
+    envelope: str, recipients: Sequence[Recipient]
+) -> tuple[tuple[Recipient, ...], tuple[Recipient, ...]]:
+    """The recipients as given, and as the envelope holds them: numbered by position.
+
+    A recipient without a ``recipient_id`` gets its position (``"1"``, ...), as
+    DocuSign numbers them; the caller's objects stay as they were given.
+    """
+    if not isinstance(recipients, list | tuple):
+        raise ConfigurationError(
+            f"envelope {envelope!r}: recipients must be a list of Signer, CarbonCopy, ..., "
+            f"got {recipients!r}"
+        )
+    given = tuple(recipients)
+    bound = given
+    for position, recipient in enumerate(given):
+        if not isinstance(recipient, Recipient):
+            raise ConfigurationError(f"envelope {envelope!r}: not a recipient: {recipient!r}")
+        if recipient.recipient_id is None:
+            numbered = attrs.evolve(recipient, recipient_id=str(position + 1))
+            bound = (*bound[:position], numbered, *bound[position + 1 :])
+    for position, recipient in enumerate(bound):
+        for earlier in bound[:position]:
+            if earlier.recipient_id == recipient.recipient_id:
+                raise ConfigurationError(
+                    f"envelope {envelope!r}: two recipients have the id {recipient.recipient_id!r}"
+                )
+    return given, bound
+
+
+def checked_custom_fields(
+    envelope: str, fields: Mapping[str, str] | None
+) -> tuple[tuple[str, str], ...]:
+    """An envelope's text custom fields, ``(name, value)`` in the order given, checked."""
+    if fields is None:
+        return ()
+    if not isinstance(fields, Mapping):
+        raise ConfigurationError(
+            f"envelope {envelope!r}: custom_fields must map names to values, got {fields!r}"
+        )
+    for name, value in fields.items():
+        check_text(name, f"envelope {envelope!r}: custom field name")
+        check_text(value, f"envelope {envelope!r}: custom field {name!r}", empty=True)
+    return tuple(fields.items())
+
+
+def numbered_documents(envelope: str, documents: Sequence[Document]) -> tuple[Document, ...]:
+    """An envelope's documents, each without a ``document_id`` numbered by position."""
+    if not isinstance(documents, list | tuple):
+        raise ConfigurationError(
+            f"envelope {envelope!r}: documents must be a list of Document, got {documents!r}"
+        )
+    out: list[Document] = []
+    for position, document in enumerate(documents, start=1):
+        if not isinstance(document, Document):
+            raise ConfigurationError(f"envelope {envelope!r}: not a Document: {document!r}")
+        if document.document_id is None:
+            document = attrs.evolve(document, document_id=str(position))
+        if any(d.document_id == document.document_id for d in out):
+            raise ConfigurationError(
+                f"envelope {envelope!r}: two documents have the id {document.document_id!r}"
+            )
+        out.append(document)
+    return tuple(out)

@@ -18,8 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-import attrs
-
 from .account import Account
 from .configuration import MODES, Configuration
 from .delivery import AggregateChannel, Attempt, Channel, SimChannel
@@ -29,6 +27,9 @@ from .envelope import (
     Envelope,
     EnvelopeState,
     Recipient,
+    checked_custom_fields,
+    numbered_documents,
+    numbered_recipients,
 )
 from .errors import ConfigurationError, InvalidAction
 from .events import Event
@@ -187,30 +188,11 @@ class Simulation:
             raise ConfigurationError(f"envelope id: expected non-empty text, got {id!r}")
         if id in self._envelopes:
             raise ConfigurationError(f"an envelope with id {id!r} exists already")
-        if not isinstance(recipients, list | tuple):
-            raise ConfigurationError(
-                f"envelope {id!r}: recipients must be a list of Signer, CarbonCopy, ..., "
-                f"got {recipients!r}"
-            )
-        given = tuple(recipients)
-        bound = given
-        for position, recipient in enumerate(given):
-            if not isinstance(recipient, Recipient):
-                raise ConfigurationError(f"envelope {id!r}: not a recipient: {recipient!r}")
-            if recipient.recipient_id is None:
-                # Number it by position, as DocuSign does; the caller's object stays as given.
-                numbered = attrs.evolve(recipient, recipient_id=str(position + 1))
-                bound = (*bound[:position], numbered, *bound[position + 1 :])
-        for position, recipient in enumerate(bound):
-            for earlier in bound[:position]:
-                if earlier.recipient_id == recipient.recipient_id:
-                    raise ConfigurationError(
-                        f"envelope {id!r}: two recipients have the id {recipient.recipient_id!r}"
-                    )
+        given, bound = numbered_recipients(id, recipients)
         envelope = Envelope(
             id, derived_guid(self.seed, id), subject, bound, given=given,
-            custom_fields=() if custom_fields is None else _custom_fields(id, custom_fields),
-            documents=_documents(id, documents) or (DEFAULT_DOCUMENT,),
+            custom_fields=checked_custom_fields(id, custom_fields),
+            documents=numbered_documents(id, documents) or (DEFAULT_DOCUMENT,),
         )  # fmt: skip
         self._envelopes[id] = envelope
         self._schedule("create", envelope, None, at, None, None)
@@ -493,33 +475,3 @@ class Simulation:
         if history is None:
             raise ConfigurationError(f"envelope {envelope!r} does not exist (yet)")
         return history.current()
-
-
-def _custom_fields(envelope: str, fields: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    if not isinstance(fields, Mapping):
-        raise ConfigurationError(
-            f"envelope {envelope!r}: custom_fields must map names to values, got {fields!r}"
-        )
-    for name, value in fields.items():
-        check_text(name, f"envelope {envelope!r}: custom field name")
-        check_text(value, f"envelope {envelope!r}: custom field {name!r}", empty=True)
-    return tuple(fields.items())
-
-
-def _documents(envelope: str, documents: Sequence[Document]) -> tuple[Document, ...]:
-    if not isinstance(documents, list | tuple):
-        raise ConfigurationError(
-            f"envelope {envelope!r}: documents must be a list of Document, got {documents!r}"
-        )
-    out: list[Document] = []
-    for position, document in enumerate(documents, start=1):
-        if not isinstance(document, Document):
-            raise ConfigurationError(f"envelope {envelope!r}: not a Document: {document!r}")
-        if document.document_id is None:
-            document = attrs.evolve(document, document_id=str(position))
-        if any(d.document_id == document.document_id for d in out):
-            raise ConfigurationError(
-                f"envelope {envelope!r}: two documents have the id {document.document_id!r}"
-            )
-        out.append(document)
-    return tuple(out)
