@@ -13,6 +13,7 @@ from hypothesis import given
 
 import connect_sim as cs
 from connect_sim.listeners import Outage
+from connect_sim.render import memo
 
 from builders import DAY, seed_example
 from payloads import check_json_body, check_model, payload_plans
@@ -282,3 +283,27 @@ def test_a_completed_envelope_has_a_delivered_time_even_when_nobody_viewed_it() 
     final = check_json_body(sim.run().attempts[-1].body)["data"]["envelopeSummary"]
     assert final["status"] == "completed"
     assert final["deliveredDateTime"] == final["completedDateTime"]
+
+
+def test_bodies_are_the_same_when_the_renderers_memos_fill_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The memos forget everything when full; what they make again must be the same bytes.
+    def bodies() -> list[bytes]:
+        sim = cs.Simulation(seed=5)
+        for name, format in (("json", "json"), ("xml", "xml")):
+            sim.add_configuration(cs.Configuration(
+                name=name, format=format, include_data=["recipients", "custom_fields", "documents"],
+                include_certificate_of_completion=True, include_sender_account_as_custom_field=True,
+            ))  # fmt: skip
+        for number in range(6):
+            envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com"),
+                                                     cs.CarbonCopy("Cc", "cc@example.com")],
+                                           custom_fields={"n": str(number)})  # fmt: skip
+            sim.send(envelope, at=timedelta(minutes=number))
+            sim.sign(envelope, "1", at=timedelta(minutes=number, seconds=30))
+        return [attempt.render()[0] for attempt in sim.run().attempts]
+
+    whole = bodies()
+    monkeypatch.setattr(memo, "MEMO_SIZE", 1)  # every memo forgets at each new entry
+    assert bodies() == whole

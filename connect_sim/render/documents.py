@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..envelope import COMPLETED, Envelope, EnvelopeState
 from ..formats import XML_STATUS
 from ..pdf import text_pdf
+from .memo import remember
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -75,7 +76,7 @@ class Extras:
         fields = self._fields.get(envelope.id)
         if fields is None:
             own = (CustomField(name, value, True) for name, value in envelope.custom_fields)
-            fields = self._fields[envelope.id] = (*own, *self._account_fields)
+            fields = remember(self._fields, envelope.id, (*own, *self._account_fields))
         return fields
 
     def certificate_of(self, snapshot: EnvelopeState) -> Certificate | None:
@@ -87,7 +88,7 @@ class Extras:
         if certificate is None:  # a completed envelope never changes again: one each
             pdf = self._certify(snapshot)
             certificate = Certificate(pdf, base64.b64encode(pdf).decode("ascii"))
-            self._certificates[key] = certificate
+            remember(self._certificates, key, certificate)
         return certificate
 
     def _certify(self, snapshot: EnvelopeState) -> bytes:

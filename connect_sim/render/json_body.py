@@ -39,6 +39,7 @@ from ..envelope import AUTORESPONDED, COMPLETED, CREATED, Envelope, EnvelopeStat
 from ..formats import API_VERSION, BOUNCE_REASON, JSON_RECIPIENT_LISTS
 from ..ids import derived_guid
 from .documents import Certificate, Extras
+from .memo import remember
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -191,7 +192,8 @@ class JsonWriter:
         if certificate is None:
             out.append(fixed.tail)
         else:
-            out.append(fixed.completed_tail or self._complete(snapshot.envelope, certificate))
+            tail = fixed.completed_tail or self._complete(fixed, snapshot.envelope, certificate)
+            out.append(tail)
         if self._recipients:
             out.append(',"recipients":')
             out.append(self._recipient_lists(snapshot))
@@ -256,7 +258,7 @@ class JsonWriter:
             _ENCODER.encode(uri), _ENCODER.encode(envelope.envelope_id),
             _members(head), _members(tail), tail,
         )  # fmt: skip
-        self._fixed[envelope.id] = fixed
+        remember(self._fixed, envelope.id, fixed)
         return fixed
 
     def _custom_fields_of(self, envelope: Envelope) -> dict[str, Any]:
@@ -271,9 +273,8 @@ class JsonWriter:
             "listCustomFields": [],
         }  # fmt: skip
 
-    def _complete(self, envelope: Envelope, certificate: Certificate) -> str:
+    def _complete(self, fixed: _Fixed, envelope: Envelope, certificate: Certificate) -> str:
         """The tail of a completed envelope: its documents and its certificate (once)."""
-        fixed = self._fixed[envelope.id]
         documents = [*fixed.tail_fields["envelopeDocuments"],
                      self._certificate(envelope, certificate)]  # fmt: skip
         # The key stays where it was, so the members keep their order.
@@ -343,7 +344,7 @@ class JsonWriter:
             fixed["deliveryMethod"] = "email"
             fixed["recipientType"] = kind.lower()
             people.append([fixed, None, None, JSON_RECIPIENT_LISTS[kind]])
-        self._people[envelope.id] = people
+        remember(self._people, envelope.id, people)
         return people
 
     def _recipient(self, fixed: dict[str, Any], state: RecipientState) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .memo import remember
+
 if TYPE_CHECKING:
     from ..zones import Zone
 
@@ -36,7 +38,9 @@ class Timestamps:
         text = self._utc.get(ms)
         if text is None:
             moment = self._start + timedelta(milliseconds=ms)
-            text = self._utc[ms] = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
+            text = remember(
+                self._utc, ms, f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
+            )
         return text
 
     def local(self, ms: int) -> str:
@@ -51,14 +55,14 @@ class Timestamps:
             fraction = f"{local.microsecond // 1000:03d}".rstrip("0")
             if fraction:
                 text += "." + fraction
-            self._local[ms] = text
+            remember(self._local, ms, text)
         return text
 
     def offset_hours(self, ms: int) -> int:
         """The ``TimeZoneOffset`` of a message generated at ``ms``."""
         hours = self._hours.get(ms)
         if hours is None:
-            hours = self._hours[ms] = self._zone.offset_hours(
-                self._start + timedelta(milliseconds=ms)
+            hours = remember(
+                self._hours, ms, self._zone.offset_hours(self._start + timedelta(milliseconds=ms))
             )
         return hours

@@ -36,6 +36,7 @@ from ..errors import PayloadError
 from ..formats import BOUNCE_REASON, XML_NAMESPACE, XML_STATUS
 from ..ids import derived_guid
 from .documents import Extras
+from .memo import remember
 
 if TYPE_CHECKING:
     from ..account import Account
@@ -129,7 +130,7 @@ class XmlWriter:
         out = [_OPEN, "  <EnvelopeStatus>\n", "    <RecipientStatuses>\n"]
         people = self._people.get(envelope.id)
         if people is None:
-            people = self._people[envelope.id] = [[None, ""] for _ in envelope.recipients]
+            people = remember(self._people, envelope.id, [[None, ""] for _ in envelope.recipients])
         for state, person in zip(snapshot.recipients, people, strict=True):
             # Snapshots share unchanged recipient states: reuse the text made last time.
             if person[0] is not state:
@@ -238,7 +239,7 @@ class XmlWriter:
                 "    </DocumentPDF>\n"
                 for document in envelope.documents
             )
-        fixed = self._fixed[envelope.id] = (custom, documents)
+        fixed = remember(self._fixed, envelope.id, (custom, documents))
         return fixed
 
     def _recipient(self, snapshot: EnvelopeState, state: RecipientState) -> str:
