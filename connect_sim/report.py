@@ -14,6 +14,7 @@ from typing import Any
 from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message
 from .envelope import EnvelopeState
 from .formats import JSON_CONTENT_TYPE
+from .render.memo import remember
 from .result import Result
 from .time import format_duration, format_instant
 
@@ -96,20 +97,18 @@ class _Tracer:
 
     def _instant(self, ms: int) -> str:
         # Attempts come in time order and share their times (an attempt's end is often
-        # the next one's start), so a small memo saves most of the formatting; it is
-        # emptied now and then so that a long run does not keep every instant's text.
-        instants = self._instants
-        text = instants.get(ms)
+        # the next one's start), so a memo saves most of the formatting; a bounded one,
+        # like the renderers', so that a long run does not keep every instant's text.
+        text = self._instants.get(ms)
         if text is None:
-            if len(instants) >= 4096:
-                instants.clear()
-            text = instants[ms] = format_instant(self._start, ms)
+            text = remember(self._instants, ms, format_instant(self._start, ms))
         return text
 
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
         """The ``number``-th attempt's record, with its (rendered) ``headers``."""
         message = attempt.message
         recipient = message.recipient
+        snapshot = attempt.snapshot
         instant = self._instant
         return {
             "time": instant(attempt.time),
@@ -127,8 +126,8 @@ class _Tracer:
             "duplicate": attempt.duplicate,
             "status": attempt.status,
             "outcome": attempt.outcome,
-            "envelope_status": attempt.snapshot.status,
-            "recipient_statuses": attempt.snapshot.recipient_statuses,
+            "envelope_status": snapshot.status,
+            "recipient_statuses": snapshot.recipient_statuses,
             "merged_events": list(message.merged_events),
             "body": body_path(number, attempt),
             "headers": _hidden(headers),
