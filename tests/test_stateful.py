@@ -49,8 +49,12 @@ class NaiveUnderAggregate(ListenerStateMachine):
 
 def test_the_machine_catches_a_listener_that_trusts_event_names() -> None:
     # Finding is the point here, not the smallest example: no shrinking, one failure.
+    # Derandomized: a random search of 500 examples misses this listener about one time
+    # in three (its mistake shows only in a merged message whose last event is a
+    # recipient's), and a test that passes by luck says nothing.
     search = settings(max_examples=500, database=None, deadline=None, phases=[Phase.generate],
-                      report_multiple_bugs=False, suppress_health_check=list(HealthCheck))  # fmt: skip
+                      derandomize=True, report_multiple_bugs=False,
+                      suppress_health_check=list(HealthCheck))  # fmt: skip
     with pytest.raises(AssertionError, match="the listener is wrong about"):
         run_state_machine_as_test(NaiveUnderAggregate, settings=search)
 
