@@ -228,6 +228,7 @@ class Envelope:
         custom_fields: the envelope's text custom fields, ``(name, value)`` in order.
         documents: its documents, each with its ``document_id``.
         routing: recipient indices grouped by routing order, lowest order first.
+        recipient_ids: the recipients' ``recipient_id`` values, in order.
     """
 
     id: str
@@ -238,17 +239,18 @@ class Envelope:
     custom_fields: tuple[tuple[str, str], ...] = ()
     documents: tuple[Document, ...] = ()
     routing: tuple[tuple[int, ...], ...] = attrs.field(init=False, eq=False)
+    recipient_ids: tuple[str, ...] = attrs.field(init=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        orders = tuple(recipient.routing_order for recipient in self.recipients)
-        object.__setattr__(self, "routing", _routing(orders))
+        recipients = self.recipients
+        object.__setattr__(self, "routing", _routing(tuple([r.routing_order for r in recipients])))
+        object.__setattr__(self, "recipient_ids", tuple([r.recipient_id for r in recipients]))
 
     def recipient(self, key: str | Recipient) -> int:
         """The index of a recipient, given its id or the object given at creation."""
         if isinstance(key, str):
-            for index, recipient in enumerate(self.recipients):
-                if recipient.recipient_id == key:
-                    return index
+            if key in self.recipient_ids:  # ids are unique: numbered_recipients checks
+                return self.recipient_ids.index(key)
         elif isinstance(key, Recipient):
             for candidates in (self.given, self.recipients):
                 for index, recipient in enumerate(candidates):

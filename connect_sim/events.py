@@ -4,11 +4,14 @@ An :class:`Event` is one change in an envelope's life, as Connect sees it: its
 name (``recipient-completed``), when it happened, whom it concerns and an
 immutable snapshot of the envelope right after the change.  Configurations
 subscribe to event names; the delivery algorithms turn events into messages.
+A run keeps its events in an :class:`EventLog`, as columns, and makes an
+``Event`` when one is read.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 from .errors import ConfigurationError
 
@@ -23,6 +26,7 @@ __all__ = [
     "LEGACY_RECIPIENT_EVENTS",
     "RECIPIENT_EVENTS",
     "Event",
+    "EventLog",
     "normalize_events",
 ]
 
@@ -168,3 +172,62 @@ class Event(NamedTuple):
             f"Event(sequence={self.sequence}, time={self.time}, name={self.name!r}, "
             f"envelope={self.envelope.id!r}{who})"
         )
+
+
+class EventLog(Sequence[Event]):
+    """Every event of a run, in order, kept as columns; an :class:`Event` is made when read.
+
+    A run of a million envelopes has six million events and reads few of them,
+    so a row is four references and a number (about 40 bytes, where an
+    ``Event`` costs about 170).  Reading row ``i`` makes
+    ``Event(sequence=i + 1, ...)``, equal to every other reading of it.
+    """
+
+    __slots__ = ("histories", "names", "positions", "recipients", "times")
+
+    def __init__(self) -> None:
+        self.times: list[int] = []
+        self.names: list[str] = []
+        self.recipients: list[int | None] = []  # an index into the envelope's recipients
+        self.histories: list[History] = []
+        self.positions: list[int] = []
+
+    def add(
+        self, time: int, name: str, recipient: int | None, history: History, position: int
+    ) -> int:
+        """Record an event; return its row (its sequence less one)."""
+        self.times.append(time)
+        self.names.append(name)
+        self.recipients.append(recipient)
+        self.histories.append(history)
+        self.positions.append(position)
+        return len(self.times) - 1
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def event(self, row: int) -> Event:
+        """The event at ``row`` (from 0), made now."""
+        history = self.histories[row]
+        envelope = history.envelope
+        index = self.recipients[row]
+        return Event(
+            row + 1, self.times[row], self.names[row], envelope,
+            None if index is None else envelope.recipients[index], history, self.positions[row],
+        )  # fmt: skip
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self.event(row) for row in range(*index.indices(len(self.times)))]
+        row = range(len(self.times))[index]  # negative indexes, and IndexError, as a list has
+        return self.event(row)
+
+    def __iter__(self) -> Iterator[Event]:
+        return map(self.event, range(len(self.times)))
+
+    def __repr__(self) -> str:
+        return f"<EventLog of {len(self.times)} events>"

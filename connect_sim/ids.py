@@ -17,7 +17,7 @@ MAX_ID = 2**31 - 1
 
 
 def _digest(parts: tuple[object, ...]) -> bytes:
-    text = ":".join(str(part) for part in parts)
+    text = ":".join(map(str, parts))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -29,10 +29,10 @@ def derived_guid(*parts: object) -> str:
     >>> len(derived_guid("account"))
     36
     """
-    bits = int.from_bytes(_digest(parts), "big")
-    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    h = f"{bits:032x}"
+    digest = bytearray(_digest(parts))
+    digest[6] = digest[6] & 0x0F | 0x40  # version 4
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -44,6 +44,13 @@ class Session(Protocol):
     True``: its failures are the scenario's, not a listener's bug (see
     :mod:`connect_sim.testing.diagnosis`).  A session without the attribute
     runs code under test.
+
+    A session whose answers never depend on the attempt may also have an
+    ``answer()`` method, taking nothing and returning what ``respond`` would
+    (the next answer, in the same order): the queue then asks that, and makes
+    no :class:`~connect_sim.Attempt` for it.  :class:`AlwaysOk`, :class:`Flaky`
+    and :class:`Scripted` sessions have one; it is what lets a run of a million
+    envelopes deliver most messages without making an object for them.
     """
 
     def respond(self, attempt: Attempt) -> Response:
@@ -132,6 +139,10 @@ class _Fixed:
         self.response = response
 
     def respond(self, attempt: Attempt) -> Response:
+        return self.response
+
+    def answer(self) -> Response:
+        """The answer, which does not depend on the attempt (see :class:`Session`)."""
         return self.response
 
 
@@ -227,6 +238,10 @@ class _FlakySession:
         self.rng = rng
 
     def respond(self, attempt: Attempt) -> Response:
+        return self.answer()
+
+    def answer(self) -> Response:
+        """The next answer, which does not depend on the attempt (see :class:`Session`)."""
         if self.rng.random() < self.rate:
             return (self.status, self.latency)
         return (200, self.latency)
@@ -270,6 +285,10 @@ class _ScriptedSession:
         self.next = 0
 
     def respond(self, attempt: Attempt) -> Response:
+        return self.answer()
+
+    def answer(self) -> Response:
+        """The next answer, which does not depend on the attempt (see :class:`Session`)."""
         index = self.next
         self.next = index + 1
         status = self.responses[index] if index < len(self.responses) else self.then

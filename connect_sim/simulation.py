@@ -12,7 +12,6 @@ channel (:mod:`connect_sim.delivery`) turns events into messages and attempts.
 from __future__ import annotations
 
 import gc
-import itertools
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +19,7 @@ from datetime import datetime, timedelta
 
 from .account import Account
 from .configuration import MODES, Configuration
-from .delivery import AggregateChannel, Attempt, Channel, SimChannel
+from .delivery import AggregateChannel, AttemptLog, Channel, Ledger, SimChannel
 from .envelope import (
     DEFAULT_DOCUMENT,
     Document,
@@ -32,7 +31,7 @@ from .envelope import (
     numbered_recipients,
 )
 from .errors import ConfigurationError, InvalidAction
-from .events import Event
+from .events import EventLog
 from .history import CREATION, History, Shape
 from .ids import derived_guid
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
@@ -47,14 +46,14 @@ __all__ = ["Action", "Simulation"]
 
 When = timedelta | str | datetime
 
-_new = tuple.__new__  # builds a NamedTuple from a tuple in one C call
-
-
 #: One step of the timeline: ``(time, kind, envelope id, recipient index or None,
 #: reason or None, source or None)``.  ``source`` says where it came from
 #: (``"shop.toml: action 3"``) so that an error can point at it.  A plain tuple of
 #: plain values, which the garbage collector stops tracking (see the scheduler).
 Action = tuple[int, str, str, int | None, str | None, str | None]
+
+#: How a channel takes an event: its row, its envelope's history, its position there.
+Offer = Callable[[int, History, int], None]
 
 
 def _describe(action: Action, envelope: Envelope) -> str:
@@ -108,8 +107,11 @@ class Simulation:
         #: The account, with every id it left out derived from the seed.
         self.account = account.resolved(seed)
         self.scheduler = Scheduler(horizon=HORIZON_MS)
-        self.events: list[Event] = []
-        self.attempts: list[Attempt] = []
+        #: Every event of the run, in order (kept as columns; see EventLog).
+        self.events = EventLog()
+        self._ledger = Ledger(self.events)
+        #: Every delivery attempt, in the order they started (views of the ledger's rows).
+        self.attempts = AttemptLog(self._ledger)
         self._envelopes: dict[str, Envelope] = {}
         # Per envelope id: its life so far (its snapshots are made when read; see history).
         self._histories: dict[str, History] = {}
@@ -118,8 +120,7 @@ class Simulation:
         self._scopes: list[str | None] = []  # per channel: None, or its envelope's id
         self._scoped: set[str] = set()  # envelopes with a configuration of their own
         # Per envelope id with a configuration of its own, and None for all the others.
-        self._routes: dict[str | None, list[tuple[frozenset[str], Callable[[Event], None]]]] = {}
-        self._sequence = itertools.count(1).__next__
+        self._routes: dict[str | None, list[tuple[frozenset[str], Offer]]] = {}
         self._started = False
 
     # -- building ------------------------------------------------------------------
@@ -154,7 +155,7 @@ class Simulation:
         session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
         kind = SimChannel if mode == "sim" else AggregateChannel
         channel = kind(
-            configuration, session, self.scheduler, self.attempts, self._sequence,
+            configuration, session, self.scheduler, self._ledger,
             random.Random(f"connect-sim:{self.seed}:{name}:anomalies"),
             Renderer(configuration, self.account, self.start),
         )  # fmt: skip
@@ -324,7 +325,7 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------
 
-    def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Callable[[Event], None]]]:
+    def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Offer]]:
         """Who hears an envelope's events: each channel's subscriptions and its offer method.
 
         Envelopes without a configuration of their own share one route: the
@@ -364,20 +365,14 @@ class Simulation:
             history.node, emitted = step
             history.steps.append(action)
         route = self._routes.get(key if key in self._scoped else None) or self._route(key)
-        recipients = envelope.recipients
-        events = self.events
-        record = events.append
+        record = self.events.add
         for name, index in emitted:
-            recipient = None if index is None else recipients[index]
             # Counted before it is offered: a listener called now sees the state up to it.
             history.count = position = history.count + 1
-            event = _new(
-                Event, (len(events) + 1, now, name, envelope, recipient, history, position)
-            )
-            record(event)
+            event = record(now, name, index, history, position)
             for subscribed, offer in route:
                 if name in subscribed:
-                    offer(event)
+                    offer(event, history, position)
 
     def _refused(self, action: Action, history: History) -> InvalidAction:
         """The lifecycle's own error for an action it does not allow, naming the action."""

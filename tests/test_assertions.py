@@ -24,7 +24,7 @@ def test_sim_order_names_the_message_that_arrived_late() -> None:
     sim, _ = seed_example("sim")
     result = sim.run()
     assert_sim_order(result)
-    result.channel("listener").delivered.reverse()  # as if the queue had broken its promise
+    result.channel("listener").delivered_rows.reverse()  # as if the queue had broken its promise
     with pytest.raises(AssertionError) as error:
         assert_sim_order(result)
     lines = str(error.value).splitlines()
@@ -45,7 +45,7 @@ def test_sim_order_names_the_message_that_arrived_late() -> None:
 def test_sim_order_rejects_a_message_delivered_twice() -> None:
     sim, _ = seed_example("sim")
     result = sim.run()
-    delivered = result.channel("listener").delivered
+    delivered = result.channel("listener").delivered_rows
     delivered.insert(3, delivered[2])  # #3 twice, in order otherwise
     with pytest.raises(AssertionError) as error:
         assert_sim_order(result)

@@ -686,9 +686,8 @@ def test_writing_a_run_leaves_the_attempts_holding_no_bodies(tmp_path: Path) -> 
     body, headers = kept.body, kept.headers  # read before: kept, and the file has it
     write_run(result, tmp_path / "out")
     # Private, but the point: the attempts do not keep what write_run rendered.
-    held = [attempt for attempt in result.attempts if attempt._body is not None]
-    assert held == [kept]
-    assert all(attempt._headers is None for attempt in result.attempts if attempt is not kept)
+    ledger = result.simulation._ledger
+    assert list(ledger.bodies) == [3] and list(ledger.headers) == [3]  # kept's row, only
     assert (tmp_path / "out" / body_path(4, kept)).read_bytes() == body
     assert kept.render() == (body, headers)
     assert result.attempts[0].render() == (result.attempts[0].body, result.attempts[0].headers)

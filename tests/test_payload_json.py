@@ -137,7 +137,7 @@ def test_unknown_include_data_is_refused_with_the_known_options() -> None:
 def test_bodies_are_rendered_lazily_and_once() -> None:
     sim, _ = seed_example("sim")
     attempt = sim.run().received("listener")[0]
-    assert attempt._body is None  # nothing rendered by the run itself
+    assert not sim._ledger.bodies  # nothing rendered by the run itself
     assert attempt.body is attempt.body  # rendered once, then kept
     assert attempt.headers == attempt.headers
 
@@ -146,7 +146,7 @@ def test_render_gives_the_same_body_and_headers_and_keeps_nothing() -> None:
     sim, _ = seed_example("sim", hmac_keys=["k"])
     first, second = sim.run().attempts[:2]
     body, headers = first.render()
-    assert first._body is None and first._headers is None  # a writer's: nothing is kept
+    assert not sim._ledger.bodies and not sim._ledger.headers  # a writer's: nothing is kept
     assert (body, headers) == (first.body, first.headers)
     headers["X-DocuSign-Signature-1"] = "changed"
     assert first.render()[1] == first.headers  # a new dict each time, as headers gives

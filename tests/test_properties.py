@@ -368,20 +368,20 @@ def check_sim_queue(
         assert attempts == []
         return
     place = {e.sequence: number for number, e in enumerate(events)}
-    assert attempts[0].number == 1 and attempts[0].message.events[0] is events[0]
+    assert attempts[0].number == 1 and attempts[0].message.events[0] == events[0]
     assert attempts[0].time == events[0].time, "sent at once"
     for attempt, following in itertools.pairwise(attempts):
         if not ok(attempt) and acknowledged and attempt.number <= limit:  # down until the retry
-            assert following.message is attempt.message, "a later message went first"
+            assert following.message == attempt.message, "a later message went first"
             assert following.number == attempt.number + 1
             assert following.time == attempt.end + interval
         else:  # delivered or given up: the next message in creation order, at once
             later = events[place[attempt.message.events[0].sequence] + 1]
-            assert following.number == 1 and following.message.events[0] is later
+            assert following.number == 1 and following.message.events[0] == later
             assert following.time == max(attempt.end, later.time)
     last = attempts[-1]
     assert ok(last) or not acknowledged or last.number > limit, "a retry never made"
-    assert last.message.events[0] is events[-1], "a message never attempted"
+    assert last.message.events[0] == events[-1], "a message never attempted"
     if any(a.number == limit + 1 and not ok(a) for a in attempts):
         event(f"SIM: a message used up its {limit} retries")
     if any(a.number > 1 and ok(a) for a in attempts):
@@ -444,7 +444,7 @@ def test_aggregate_failures_never_block(plan: Plan) -> None:
     for name in result.configurations:
         window = result.channel(name).configuration.aggregation_window_ms
         for message in result.messages(name):
-            first = next(a for a in result.attempts if a.message is message)
+            first = next(a for a in result.attempts if a.message == message)
             assert first.time == message.events[0].time + window
 
 
@@ -459,7 +459,7 @@ def check_duplicates(attempts: list[cs.Attempt]) -> None:
     """An accidental duplicate goes at once after its own success, with the same content."""
     for earlier, attempt in itertools.pairwise(attempts):
         if attempt.duplicate:
-            assert earlier.message is attempt.message and ok(earlier) and not earlier.duplicate
+            assert earlier.message == attempt.message and ok(earlier) and not earlier.duplicate
             assert attempt.time == earlier.end
             assert (attempt.number, attempt.generated) == (earlier.number, earlier.generated)
             assert attempt.snapshot is earlier.snapshot
@@ -484,7 +484,7 @@ def check_aggregate_retries(
     """
     interval, limit = ms(configuration.retry_interval), configuration.max_retries
     acknowledged = configuration.require_acknowledgement
-    tries = [a for a in attempts if a.message is message and not a.duplicate]
+    tries = [a for a in attempts if a.message == message and not a.duplicate]
     assert all(e.envelope is message.envelope for e in message.events)
     if not tries:  # the drop anomaly lost it when it fell due
         assert configuration.drop_rate > 0, message

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from .aggregate import AggregateChannel
 from .channel import Channel
-from .records import Attempt, Failure, Message
+from .records import Attempt, AttemptLog, Failure, Ledger, Message
 from .sim import SimChannel
 
-__all__ = ["AggregateChannel", "Attempt", "Channel", "Failure", "Message", "SimChannel"]
+__all__ = [
+    "AggregateChannel",
+    "Attempt",
+    "AttemptLog",
+    "Channel",
+    "Failure",
+    "Ledger",
+    "Message",
+    "SimChannel",
+]

@@ -26,23 +26,23 @@ log, never dropped silently.  Sources: ``reference/connect-facts.md`` sections
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..events import Event
 from .channel import Channel
 from .records import (
-    DELIVERED,
-    DISCARDED,
-    IN_FLIGHT,
-    OPEN,
-    QUEUED,
-    RELEASED,
-    RETRY,
-    SENT_OK,
-    WAITING_RETRY,
-    Attempt,
-    Message,
+    O_DELIVERED,
+    O_DISCARDED,
+    O_RETRY,
+    S_DELIVERED,
+    S_IN_FLIGHT,
+    S_OPEN,
+    S_QUEUED,
+    S_RELEASED,
+    S_RETRY,
 )
+
+if TYPE_CHECKING:
+    from ..history import History
 
 __all__ = ["AggregateChannel"]
 
@@ -57,82 +57,85 @@ class AggregateChannel(Channel):
         self.window = self.configuration.aggregation_window_ms
         self.duplicate_rate = self.configuration.duplicate_rate
         self.drop_rate = self.configuration.drop_rate
-        # Open messages by envelope id: looked up, never iterated.
-        self.open: dict[str, Message] = {}
-        self.due: deque[Message] = deque()
-        self.released: deque[Message] = deque()
-        self.duplicates: deque[Attempt] = deque()
-        # Failed messages waiting for a release, by sequence, in the order they first failed.
-        self.failed: dict[int, Message] = {}
+        # Message rows throughout.  Open messages by envelope id: looked up, never iterated.
+        self.open: dict[str, int] = {}
+        self.due: deque[int] = deque()
+        self.released: deque[int] = deque()
+        self.duplicates: deque[int] = deque()  # attempt rows to send again
+        # Failed messages waiting for a release, in the order they first failed.
+        self.failed: dict[int, None] = {}
 
-    def offer(self, event: Event) -> None:
-        key = event.envelope.id
+    def offer(self, event: int, history: History, position: int) -> None:
+        key = history.envelope.id
+        ledger = self.ledger
         message = self.open.get(key)
         if message is not None:
-            message.events.append(event)
+            ledger.merged.setdefault(message, []).append(event)
             return
-        message = Message(self.next_sequence(), self.name, event, event.time, OPEN)
+        message = ledger.add_message(self.number, event, S_OPEN)
         self.open[key] = message
-        self.messages.append(message)
-        self.scheduler.at(event.time + self.window, self._fall_due, message)
+        self.message_rows.append(message)
+        self.scheduler.at(self.scheduler.now + self.window, self._fall_due, message)
 
-    def _fall_due(self, message: Message) -> None:
-        message.state = QUEUED
+    def _fall_due(self, message: int) -> None:
+        self.ledger.m_state[message] = S_QUEUED
         self.due.append(message)
         if not self.busy:
             self._pump()
 
     def _pump(self) -> None:
+        ledger = self.ledger
+        state = ledger.m_state
         while not self.busy:
             if self.duplicates:
                 original = self.duplicates.popleft()
                 attempt = self._attempt(
-                    original.message, original.position, original.generated, duplicate=True
-                )
+                    ledger.a_message[original], ledger.a_position[original],
+                    ledger.a_generated[original], duplicate=True,
+                )  # fmt: skip
             elif self.released or self.due:
                 message = self.released.popleft() if self.released else self.due.popleft()
-                if message.state == QUEUED:
+                history = ledger.history(message)
+                if state[message] == S_QUEUED:
                     # From now on, new events for this envelope open a new message.
-                    del self.open[message.envelope.id]
+                    del self.open[history.envelope.id]
                     if self.drop_rate and self.rng.random() < self.drop_rate:
                         self._give_up(
                             message, self.scheduler.now, "lost by aggregation (drop anomaly)"
                         )
                         continue
-                message.state = IN_FLIGHT
-                now = self.scheduler.now
+                state[message] = S_IN_FLIGHT
                 # The envelope's state now: after the latest event it has had.
-                message.position = position = message.history.count
-                message.generated = now
-                attempt = self._attempt(message, position, now)
+                attempt = self._attempt(message, history.count, self.scheduler.now)
             else:
                 return
             if attempt is not None:
                 self._settle(attempt)
 
-    def _settle(self, attempt: Attempt) -> None:
-        message = attempt.message
-        ok = attempt.ok
-        if attempt.duplicate:
-            attempt.outcome = DELIVERED if ok else DISCARDED
+    def _settle(self, attempt: int) -> None:
+        ledger = self.ledger
+        message = ledger.a_message[attempt]
+        ok = ledger.ok(attempt)
+        if attempt in ledger.duplicates:
+            ledger.a_outcome[attempt] = O_DELIVERED if ok else O_DISCARDED
             if ok:
-                self.delivered.append(attempt)
+                self.delivered_rows.append(attempt)
             return
         if ok:
-            attempt.outcome = DELIVERED
-            message.state = SENT_OK
-            self.failed.pop(message.sequence, None)
-            self.delivered.append(attempt)
+            ledger.a_outcome[attempt] = O_DELIVERED
+            ledger.m_state[message] = S_DELIVERED
+            self.failed.pop(message, None)
+            self.delivered_rows.append(attempt)
             if self.duplicate_rate and self.rng.random() < self.duplicate_rate:
                 self.duplicates.append(attempt)
-            self._release(attempt.end)
+            self._release(ledger.a_end[attempt])
         elif self.can_retry(message):
-            attempt.outcome = RETRY
-            message.state = WAITING_RETRY
+            ledger.a_outcome[attempt] = O_RETRY
+            ledger.m_state[message] = S_RETRY
             # Kept at its first failure's place: releases go in the order of first failure.
-            self.failed.setdefault(message.sequence, message)
+            self.failed.setdefault(message, None)
         else:
-            self.failed.pop(message.sequence, None)
+            self.failed.pop(message, None)
             self._final_failure(attempt)
 
     def _release(self, now: int) -> None:
@@ -140,9 +143,11 @@ class AggregateChannel(Channel):
         if not self.failed:
             return
         horizon = now - self.retry_interval
-        for message in self.failed.values():
-            if message.state == WAITING_RETRY and message.last_end <= horizon:
-                message.state = RELEASED
+        ledger = self.ledger
+        state = ledger.m_state
+        for message in self.failed:
+            if state[message] == S_RETRY and ledger.last_end(message) <= horizon:
+                state[message] = S_RELEASED
                 self.released.append(message)
 
     def check(self) -> None:
@@ -150,7 +155,9 @@ class AggregateChannel(Channel):
         for attempt in self.delivered:
             if not attempt.duplicate:
                 assert attempt.generated == attempt.time, f"{attempt!r} not stamped at send time"
-        for message in self.failed.values():
-            assert message.state in (WAITING_RETRY, RELEASED, IN_FLIGHT), repr(message)
+        state = self.ledger.m_state
+        for message in self.failed:
+            assert state[message] in (S_RETRY, S_RELEASED, S_IN_FLIGHT), f"#{message + 1}"
         for key, message in self.open.items():
-            assert message.envelope.id == key and message.state in (OPEN, QUEUED), repr(message)
+            assert self.ledger.envelope_id(message) == key, f"#{message + 1} open for {key!r}"
+            assert state[message] in (S_OPEN, S_QUEUED), f"#{message + 1} open but not queued"

@@ -11,21 +11,41 @@ once and the method returns the attempt, so that the caller's loop goes on
 answer that takes time makes the channel busy and ends in a timer, which calls
 :meth:`Channel._ended`; the subclass settles the attempt there and pumps its
 queue again.  The subclasses decide what a failure means for the queue.
+
+Messages and attempts are rows of the run's :class:`~.records.Ledger`, and a
+channel works on rows (numbers); :class:`~.records.Attempt` and
+:class:`~.records.Message` views are made only for a listener that reads the
+attempt, and for whoever reads the result.  A session of connect-sim's own
+listener models that answers without reading the attempt says so with an
+``answer()`` method, and is asked that instead of ``respond(attempt)``: the
+same answer, drawn from the same generator in the same order, without a view.
 """
 
 from __future__ import annotations
 
 import random
 import weakref
+from array import array
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from ..rows import Rows
 from ..scheduler import Scheduler
-from .records import FAILED, GAVE_UP, Attempt, Failure, Message
+from .records import (
+    GAVE_UP,
+    O_FAILED,
+    PENDING_CODES,
+    S_FAILED,
+    Attempt,
+    Failure,
+    Ledger,
+    Message,
+)
 
 if TYPE_CHECKING:
     from ..configuration import Configuration
-    from ..events import Event
+    from ..history import History
     from ..listeners import Session
     from ..render import Renderer
 
@@ -43,8 +63,7 @@ class Channel:
         configuration: Configuration,
         session: Session,
         scheduler: Scheduler,
-        log: list[Attempt],
-        next_sequence: Callable[[], int],
+        ledger: Ledger,
         rng: random.Random,
         renderer: Renderer | None = None,
     ) -> None:
@@ -56,27 +75,34 @@ class Channel:
         # and a reference back would make a cycle that keeps a simulation stopped with
         # work pending alive until the cyclic collector runs.
         self.scheduler = weakref.proxy(scheduler)
-        self.log = log
-        self.next_sequence = next_sequence
+        self.ledger = ledger
+        self.number = ledger.add_channel(self.name, renderer)
         self.rng = rng
+        # A session that answers without reading the attempt (see the theory of operation).
+        self.answer: Callable[[], tuple[int | None, int]] | None = getattr(session, "answer", None)
         self.timeout = configuration.timeout_ms
         self.retry_interval = configuration.retry_interval_ms
         self.max_retries = configuration.max_retries
         self.acknowledged = configuration.require_acknowledgement
         self.subscribed = frozenset(configuration.subscribed)
         self.busy = False
-        #: Every message generated, in creation order.
-        self.messages: list[Message] = []
-        #: Delivered attempts, in arrival order.
-        self.delivered: list[Attempt] = []
+        #: How many attempts it has made.
+        self.attempt_count = 0
+        #: The ledger rows of every message generated, in creation order.
+        self.message_rows = array("q")
+        #: The ledger rows of the delivered attempts, in arrival order.
+        self.delivered_rows = array("q")
         #: The failure log, in the order messages went there.
         self.failures: list[Failure] = []
 
-    def offer(self, event: Event) -> None:
-        """Take one subscribed event of the run (the simulation filters by subscription)."""
+    def offer(self, event: int, history: History, position: int) -> None:
+        """Take one subscribed event of the run: its row, its envelope's history, its position.
+
+        The simulation filters by subscription; the event happens now.
+        """
         raise NotImplementedError
 
-    def _settle(self, attempt: Attempt) -> None:
+    def _settle(self, attempt: int) -> None:
         """Decide what an ended attempt means for the queue (outcome, retries, failure log)."""
         raise NotImplementedError
 
@@ -85,59 +111,86 @@ class Channel:
         raise NotImplementedError
 
     def _attempt(
-        self, message: Message, position: int, generated: int, duplicate: bool = False
-    ) -> Attempt | None:
-        """Start an attempt carrying the envelope's state after event ``position``.
+        self,
+        message: int,
+        position: int,
+        generated: int,
+        duplicate: bool = False,
+        response: tuple[int | None, int] | None = None,
+    ) -> int | None:
+        """Start an attempt of ``message`` carrying the envelope's state after event ``position``.
 
-        Returns the attempt if it ended at once, ``None`` if it is in flight.
+        Returns the attempt's row if it ended at once, ``None`` if it is in flight.
+        ``response`` is the session's answer when the caller has asked it already.
         """
+        ledger = self.ledger
         now = self.scheduler.now
-        number = message.attempts if duplicate else message.attempts + 1
-        attempt = Attempt(
-            now, self.name, message, number, position, generated, duplicate, self.renderer
-        )
+        number = ledger.attempts_of(message)
         if not duplicate:
-            message.attempts = number
-        self.log.append(attempt)
-        status, latency = self.session.respond(attempt)
+            number += 1
+        row = ledger.add_attempt(message, now, number, position, generated)
+        self.attempt_count += 1
+        if duplicate:
+            ledger.duplicates.add(row)
+        else:
+            ledger.m_last[message] = row
+        if response is None:
+            answer = self.answer
+            response = answer() if answer else self.session.respond(Attempt(ledger, row))
+        status, latency = response
         if status is None or latency > self.timeout:
             status, latency = None, self.timeout
-        attempt.status = status
-        attempt.end = end = now + latency
-        message.last_end = end
+        if status is not None:
+            ledger.a_status[row] = status
+        ledger.a_end[row] = end = now + latency
         if latency == 0:
-            return attempt
+            return row
         self.busy = True
-        self.scheduler.at(end, self._ended, attempt)
+        self.scheduler.at(end, self._ended, row)
         return None
 
-    def _ended(self, attempt: Attempt) -> None:
+    def _ended(self, attempt: int) -> None:
         self.busy = False
         self._settle(attempt)
         self._pump()
 
-    def _give_up(self, message: Message, time: int, reason: str) -> None:
-        message.state = GAVE_UP
-        self.failures.append(Failure(time, message, reason))
+    def _give_up(self, message: int, time: int, reason: str) -> None:
+        self.ledger.m_state[message] = S_FAILED
+        self.failures.append(Failure(time, Message(self.ledger, message), reason))
 
-    def _fail_reason(self, attempt: Attempt) -> str:
+    def _fail_reason(self, attempt: int) -> str:
         """Why a message goes to the failure log after this failed attempt."""
-        answer = "no answer" if attempt.status is None else f"HTTP {attempt.status}"
+        status = Attempt(self.ledger, attempt).status
+        answer = "no answer" if status is None else f"HTTP {status}"
         if not self.acknowledged:
             return f"{answer}; acknowledgement is off, so Connect does not retry"
-        return f"{answer} on attempt {attempt.number}; retries exhausted ({self.max_retries})"
+        number = self.ledger.a_number[attempt]
+        return f"{answer} on attempt {number}; retries exhausted ({self.max_retries})"
 
-    def _final_failure(self, attempt: Attempt) -> None:
-        attempt.outcome = FAILED
-        self._give_up(attempt.message, attempt.end, self._fail_reason(attempt))
+    def _final_failure(self, attempt: int) -> None:
+        ledger = self.ledger
+        ledger.a_outcome[attempt] = O_FAILED
+        self._give_up(ledger.a_message[attempt], ledger.a_end[attempt], self._fail_reason(attempt))
 
-    def can_retry(self, message: Message) -> bool:
+    def can_retry(self, message: int) -> bool:
         """True when a failed message gets another attempt."""
-        return self.acknowledged and message.attempts <= self.max_retries
+        return self.acknowledged and self.ledger.attempts_of(message) <= self.max_retries
+
+    @property
+    def messages(self) -> Rows[Message]:
+        """Every message generated, in creation order."""
+        return Rows(self.message_rows, partial(Message, self.ledger))
+
+    @property
+    def delivered(self) -> Rows[Attempt]:
+        """The delivered attempts, in arrival order."""
+        return Rows(self.delivered_rows, partial(Attempt, self.ledger))
 
     def pending(self) -> list[Message]:
         """Messages neither delivered nor in the failure log, in creation order."""
-        return [message for message in self.messages if message.pending]
+        ledger = self.ledger
+        state = ledger.m_state
+        return [Message(ledger, row) for row in self.message_rows if state[row] in PENDING_CODES]
 
     def check(self) -> None:
         """Assert the invariants both algorithms keep; property tests call it after every step."""

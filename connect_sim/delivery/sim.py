@@ -17,11 +17,22 @@ text, summarised in ``reference/connect-facts.md`` section 4.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..events import Event
 from .channel import Channel
-from .records import DELIVERED, IN_FLIGHT, QUEUED, RETRY, SENT_OK, WAITING_RETRY, Attempt, Message
+from .records import (
+    O_DELIVERED,
+    O_RETRY,
+    PENDING_CODES,
+    S_DELIVERED,
+    S_IN_FLIGHT,
+    S_QUEUED,
+    S_RETRY,
+    WAITING_RETRY,
+)
+
+if TYPE_CHECKING:
+    from ..history import History
 
 __all__ = ["SimChannel"]
 
@@ -33,62 +44,85 @@ class SimChannel(Channel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.waiting: deque[Message] = deque()
+        self.waiting: deque[int] = deque()  # message rows, the head first
         self.down = False
 
-    def offer(self, event: Event) -> None:
-        message = Message(self.next_sequence(), self.name, event, event.time, QUEUED)
-        self.messages.append(message)
+    def offer(self, event: int, history: History, position: int) -> None:
+        ledger = self.ledger
         waiting = self.waiting
+        idle = not (waiting or self.busy or self.down)
+        answer = self.answer
+        if idle and answer is not None:
+            # The most common case of all: an idle queue and one of connect-sim's own
+            # listeners, which answers without reading the attempt.  If the answer is a 2xx
+            # at once, the message is delivered now, as the general path below would.
+            response = answer()
+            status = response[0]
+            if response[1] == 0 and status is not None and 200 <= status < 300:
+                row = ledger.delivered_at_once(
+                    self.number, event, self.scheduler.now, position, status
+                )
+                self.message_rows.append(ledger.a_message[row])
+                self.delivered_rows.append(row)
+                self.attempt_count += 1
+                return
+        else:
+            response = None
+        message = ledger.add_message(self.number, event, S_QUEUED)
+        self.message_rows.append(message)
         waiting.append(message)
-        if self.busy or self.down:
+        if not idle:
+            if not (self.busy or self.down):
+                self._pump()
             return
-        if len(waiting) > 1:
-            self._pump()
-            return
-        # The common case: an idle queue, so the new message is the head at once.  This is
-        # _pump's first turn written out, and it stops where _pump would (nothing waits
-        # behind the head).
-        message.state = IN_FLIGHT
-        attempt = self._attempt(message, message.position, message.generated)
+        # An idle queue, so the new message is the head at once.  This is _pump's first
+        # turn written out, and it stops where _pump would (nothing waits behind the
+        # head).  The event happens now, so now is its generated time.
+        ledger.m_state[message] = S_IN_FLIGHT
+        attempt = self._attempt(message, position, self.scheduler.now, response=response)
         if attempt is None:
             return  # in flight: its end settles it
-        if attempt.ok:
-            attempt.outcome = DELIVERED
-            message.state = SENT_OK
+        if 200 <= ledger.a_status[attempt] < 300:
+            ledger.a_outcome[attempt] = O_DELIVERED
+            ledger.m_state[message] = S_DELIVERED
             waiting.popleft()
-            self.delivered.append(attempt)
+            self.delivered_rows.append(attempt)
         else:
             self._settle(attempt)
 
     def _pump(self) -> None:
+        ledger = self.ledger
+        events = ledger.events
         waiting = self.waiting
         while waiting and not self.busy and not self.down:
             head = waiting[0]
-            head.state = IN_FLIGHT
-            attempt = self._attempt(head, head.position, head.generated)
+            ledger.m_state[head] = S_IN_FLIGHT
+            # A SIM message carries its own event's snapshot and time, on every attempt.
+            event = ledger.m_event[head]
+            attempt = self._attempt(head, events.positions[event], events.times[event])
             if attempt is not None:
                 self._settle(attempt)
 
-    def _settle(self, attempt: Attempt) -> None:
-        message = attempt.message
-        if attempt.ok:
-            attempt.outcome = DELIVERED
-            message.state = SENT_OK
+    def _settle(self, attempt: int) -> None:
+        ledger = self.ledger
+        message = ledger.a_message[attempt]
+        if ledger.ok(attempt):
+            ledger.a_outcome[attempt] = O_DELIVERED
+            ledger.m_state[message] = S_DELIVERED
             self.waiting.popleft()
-            self.delivered.append(attempt)
+            self.delivered_rows.append(attempt)
             self.down = False
         elif self.can_retry(message):
-            attempt.outcome = RETRY
-            message.state = WAITING_RETRY
+            ledger.a_outcome[attempt] = O_RETRY
+            ledger.m_state[message] = S_RETRY
             self.down = True
-            self.scheduler.at(attempt.end + self.retry_interval, self._retry, message)
+            self.scheduler.at(ledger.a_end[attempt] + self.retry_interval, self._retry, message)
         else:
             self.waiting.popleft()
             self._final_failure(attempt)
             self.down = False
 
-    def _retry(self, message: Message) -> None:
+    def _retry(self, message: int) -> None:
         # Only the head is ever down-and-waiting, so the retry goes to the head.
         self.down = False
         self._pump()
@@ -105,6 +139,8 @@ class SimChannel(Channel):
             last = attempt.message.sequence
         if self.down:
             assert self.waiting, "down with nothing waiting"
-            assert self.waiting[0].state == WAITING_RETRY
+            assert self.ledger.m_state[self.waiting[0]] == S_RETRY, f"head not {WAITING_RETRY}"
         for message in self.waiting:
-            assert message.pending, f"{message!r} waits but is not pending"
+            assert self.ledger.m_state[message] in PENDING_CODES, (
+                f"message #{message + 1} waits but is not pending"
+            )

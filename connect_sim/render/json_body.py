@@ -154,7 +154,7 @@ class JsonWriter:
 
     def body(self, attempt: Attempt) -> bytes:
         """The exact body bytes of ``attempt`` (UTF-8)."""
-        event = attempt.message.events[-1]
+        event = attempt.message.last_event
         snapshot = attempt.snapshot
         envelope = snapshot.envelope
         fixed = self._fixed.get(envelope.id) or self._fix(envelope)
