@@ -183,6 +183,7 @@ class Simulation:
         envelope's text custom fields, name to value, in the order given.
         """
         check_text(subject, "subject", empty=True)
+        time = self._when(at)  # before anything is kept: a refused call leaves no trace
         if id is None:
             id = f"envelope-{len(self._envelopes) + 1}"
         if not isinstance(id, str) or not id.strip():
@@ -196,7 +197,7 @@ class Simulation:
             documents=numbered_documents(id, documents) or (DEFAULT_DOCUMENT,),
         )  # fmt: skip
         self._envelopes[id] = envelope
-        self._schedule("create", envelope, None, at, None, None)
+        self.scheduler.add((time, "create", id, None, None, None))
         return envelope
 
     def _own(self, envelope: Envelope) -> Envelope:
@@ -212,6 +213,8 @@ class Simulation:
         return envelope
 
     def _time(self, at: When) -> int:
+        if type(at) is timedelta:
+            return duration_ms(at, "at")
         if isinstance(at, datetime):
             if at.tzinfo is None:
                 raise ConfigurationError(f"at: give the datetime a time zone, got {at!r}")
@@ -220,6 +223,16 @@ class Simulation:
                 raise ConfigurationError(f"at: {at.isoformat()} is before the simulation start")
             return duration_ms(offset, "at")
         return duration_ms(at, "at")
+
+    def _when(self, at: When) -> int:
+        """An action's time in ms, which may not be before the clock."""
+        time = self._time(at)
+        if time < self.scheduler.now:
+            raise ConfigurationError(
+                f"at: {format_duration(time)} is in the past (the clock is at "
+                f"{format_duration(self.scheduler.now)})"
+            )
+        return time
 
     def _schedule(
         self,
@@ -231,12 +244,7 @@ class Simulation:
         source: str | None,
     ) -> None:
         self._own(envelope)
-        time = self._time(at)
-        if time < self.scheduler.now:
-            raise ConfigurationError(
-                f"at: {format_duration(time)} is in the past (the clock is at "
-                f"{format_duration(self.scheduler.now)})"
-            )
+        time = self._when(at)
         if reason is not None:
             check_text(reason, "reason", empty=True)
         index = None

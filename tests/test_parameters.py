@@ -151,6 +151,18 @@ def test_actions_at_a_datetime_and_added_between_runs() -> None:
     assert done.time == 6 * 60_000
 
 
+def test_an_envelope_refused_for_its_time_is_not_kept() -> None:
+    sim = cs.Simulation()
+    sim.add_configuration(cs.Configuration("c"))
+    sim.run(until=timedelta(minutes=5))
+    for at in (timedelta(minutes=1), "soon"):
+        with pytest.raises(cs.ConfigurationError, match="at"):
+            sim.create_envelope("S", [cs.Signer("A", "a@x")], id="e1", at=at)
+    env = sim.create_envelope("S", [cs.Signer("A", "a@x")], id="e1", at=timedelta(minutes=6))
+    sim.send(env, at=timedelta(minutes=7))
+    assert [a.event for a in sim.run().received("c")] == ["recipient-sent", "envelope-sent"]
+
+
 def test_nonsense_arguments_get_the_library_s_own_error() -> None:
     sim = cs.Simulation()
     sim.add_configuration(cs.Configuration("c"))
