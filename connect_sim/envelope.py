@@ -374,9 +374,10 @@ def numbered_recipients(
         if recipient.recipient_id is None:
             numbered = attrs.evolve(recipient, recipient_id=str(position + 1))
             bound = (*bound[:position], numbered, *bound[position + 1 :])
-    for position, recipient in enumerate(bound):
-        for earlier in bound[:position]:
-            if earlier.recipient_id == recipient.recipient_id:
+    ids = [recipient.recipient_id for recipient in bound]
+    if len(set(ids)) < len(ids):  # rare: then find the first id seen twice, to name it
+        for position, recipient in enumerate(bound):
+            if recipient.recipient_id in ids[:position]:
                 raise ConfigurationError(
                     f"envelope {envelope!r}: two recipients have the id {recipient.recipient_id!r}"
                 )

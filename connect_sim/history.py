@@ -137,15 +137,16 @@ class History:
         #: ``(time, kind, envelope id, recipient index, reason, source)``.
         self.steps: list[tuple[int, str, str, int | None, str | None, str | None]] = []
         self._created = created
-        self._states: list[EnvelopeState] = []  # the snapshots made so far, in event order
+        # The snapshots made so far, in event order; no list until the first is read.
+        self._states: list[EnvelopeState] | None = None
         self._replayed = 0  # how many steps the snapshots made so far cover
 
     def snapshot(self, k: int) -> EnvelopeState:
         """The envelope's state right after its ``k``-th event (from 1), made once."""
         states = self._states
+        if states is None:
+            states = self._states = [initial_state(self.envelope, self._created)]
         if len(states) < k:
-            if not states:
-                states.append(initial_state(self.envelope, self._created))
             steps = self.steps
             while len(states) < k:
                 time, kind, _, index, reason, _ = steps[self._replayed]

@@ -175,6 +175,27 @@ class Ledger:
         self.a_outcome.append(O_DELIVERED)
         return attempt
 
+    def delivered_now(
+        self, message: int, time: int, number: int, position: int, generated: int, status: int
+    ) -> int:
+        """An attempt of ``message`` answered 2xx at once, and the message delivered by it.
+
+        What :meth:`add_attempt` and the settlement after it write, in one go (a SIM
+        queue flushing); returns the attempt's row.
+        """
+        attempt = len(self.a_time)
+        self.a_message.append(message)
+        self.a_time.append(time)
+        self.a_end.append(time)
+        self.a_number.append(number)
+        self.a_position.append(position)
+        self.a_generated.append(generated)
+        self.a_status.append(status)
+        self.a_outcome.append(O_DELIVERED)
+        self.m_state[message] = S_DELIVERED
+        self.m_last[message] = attempt
+        return attempt
+
     def attempts_of(self, message: int) -> int:
         """How many attempts (duplicates aside) ``message`` has had."""
         last = self.m_last[message]

@@ -1,0 +1,94 @@
+"""Delivering at once is what the general path does, row for row.
+
+A SIM queue whose listener session has ``answer()`` (connect-sim's own models,
+which answer without reading the attempt) writes a message that is answered
+2xx at once, and its attempt, in one go, without an ``Attempt``.  Hiding
+``answer`` makes every attempt go the general way (``respond(attempt)`` with
+a view, then the settlement); both must give the same trace, bodies, messages
+and failure log.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import connect_sim as cs
+from connect_sim import report
+
+from scenarios import Plan, plans
+
+
+def everything(sim: cs.Simulation) -> list[object]:
+    """All a user can read of a finished run, as plain data."""
+    result = sim.run()
+    out: list[object] = [json.dumps(record, sort_keys=True) + body.decode()
+                         for record, body in report.iter_trace(result)]  # fmt: skip
+    out.append(report.summary(result))
+    for name in result.configurations:
+        out.append([(m.sequence, m.state, m.attempts, m.generated, m.merged_events,
+                     m.last_end) for m in result.messages(name)])  # fmt: skip
+        out.append([(f.time, f.message.sequence, f.reason) for f in result.failures(name)])
+        out.append([a.sequence for a in result.received(name)])
+    return out
+
+
+def general(sim: cs.Simulation) -> cs.Simulation:
+    """The same simulation, its queues made to ask ``respond(attempt)`` every time."""
+    for channel in sim._channels:
+        channel.answer = None
+    return sim
+
+
+@given(st.booleans(), st.data())
+def test_delivering_at_once_matches_the_general_path(at_once: bool, data: st.DataObject) -> None:
+    plan: Plan = data.draw(plans(answers_at_once=at_once))
+    for mode in ("sim", "aggregate"):
+        fast = plan.build(mode)
+        assert any(channel.answer is not None for channel in fast._channels) or not any(
+            isinstance(
+                listener, cs.listeners.AlwaysOk | cs.listeners.Flaky | cs.listeners.Scripted
+            )
+            for _, listener, _ in plan.configurations
+        ), "a built-in model's session lost its answer(): the fast path would never run"
+        assert everything(fast) == everything(general(plan.build(mode)))
+
+
+class Counted:
+    """A listener whose session answers 500 to the second attempt, 200 to the others."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def session(self, rng: object) -> Counted:
+        return self
+
+    def respond(self, attempt: cs.Attempt) -> tuple[int, int]:
+        self.asked.append("respond")
+        return self._next()
+
+    def answer(self) -> tuple[int, int]:
+        self.asked.append("answer")
+        return self._next()
+
+    def _next(self) -> tuple[int, int]:
+        return (500 if len(self.asked) == 2 else 200, 0)
+
+
+def test_a_session_with_answer_is_never_handed_an_attempt() -> None:
+    def run(hide: bool) -> tuple[list[str], list[object]]:
+        listener = Counted()
+        sim = cs.Simulation(seed=1)
+        sim.add_configuration(cs.Configuration(name="c", retry_interval="1h"), listener=listener)
+        for number in range(3):
+            env = sim.create_envelope("S", [cs.Signer("A", "a@example.com")])
+            sim.send(env, at=f"{number}m")
+            sim.sign(env, "1", at=f"{number}m30s")
+        return listener.asked, everything(general(sim) if hide else sim)
+
+    asked, fast = run(hide=False)
+    assert set(asked) == {"answer"} and len(asked) == 19  # 18 messages, one retried
+    asked, slow = run(hide=True)
+    assert set(asked) == {"respond"} and fast == slow
