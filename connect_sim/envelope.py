@@ -402,6 +402,8 @@ def checked_custom_fields(
 
 def numbered_documents(envelope: str, documents: Sequence[Document]) -> tuple[Document, ...]:
     """An envelope's documents, each without a ``document_id`` numbered by position."""
+    if documents == ():  # the default: nothing to check
+        return ()
     if not isinstance(documents, list | tuple):
         raise ConfigurationError(
             f"envelope {envelope!r}: documents must be a list of Document, got {documents!r}"

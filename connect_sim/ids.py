@@ -16,8 +16,12 @@ __all__ = ["MAX_ID", "derived_guid", "derived_number"]
 MAX_ID = 2**31 - 1
 
 
+#: The RFC 4122 variant (the top two bits of byte 8 set to 10), as the hex digit it makes.
+_VARIANT = {f"{n:x}": f"{n & 0x3 | 0x8:x}" for n in range(16)}
+
+
 def _digest(parts: tuple[object, ...]) -> bytes:
-    text = ":".join(map(str, parts))
+    text = ":".join([str(part) for part in parts])
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -29,11 +33,9 @@ def derived_guid(*parts: object) -> str:
     >>> len(derived_guid("account"))
     36
     """
-    digest = bytearray(_digest(parts))
-    digest[6] = digest[6] & 0x0F | 0x40  # version 4
-    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = _digest(parts).hex()
+    # Version 4 is the digit after the second dash; the variant, the one after the third.
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def derived_number(*parts: object, digits: int = 8) -> int:
