@@ -10,10 +10,11 @@ A run keeps its events in an :class:`EventLog`, as columns, and makes an
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple, overload
 
 from .errors import ConfigurationError
+from .rows import ReadOnlyList
 
 if TYPE_CHECKING:
     from .envelope import Envelope, EnvelopeState, Recipient
@@ -174,7 +175,7 @@ class Event(NamedTuple):
         )
 
 
-class EventLog(Sequence[Event]):
+class EventLog(ReadOnlyList[Event]):
     """Every event of a run, in order, kept as columns; an :class:`Event` is made when read.
 
     A run of a million envelopes has six million events and reads few of them,

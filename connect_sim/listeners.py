@@ -46,7 +46,7 @@ class Session(Protocol):
     runs code under test.
 
     A session whose answers never depend on the attempt may also have an
-    ``answer()`` method, taking nothing and returning what ``respond`` would
+    ``answer()`` method (defined on its class), taking nothing and returning what ``respond`` would
     (the next answer, in the same order): the queue then asks that, and makes
     no :class:`~connect_sim.Attempt` for it.  :class:`AlwaysOk`, :class:`Flaky`
     and :class:`Scripted` sessions have one; it is what lets a run of a million

@@ -14,12 +14,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
-__all__ = ["Rows"]
+__all__ = ["ReadOnlyList", "Rows"]
 
 T = TypeVar("T")
 
 
-class Rows(Sequence[T]):
+class ReadOnlyList(Sequence[T]):
+    """A read-only sequence that compares as a list does: equal to a list, a tuple or
+    another such sequence with equal items in the same order."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReadOnlyList | list | tuple):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__: Any = None  # compares by its items, as a list does
+
+
+class Rows(ReadOnlyList[T]):
     """A read-only sequence of records, made from their rows when read.
 
     Supports ``len()``, indexing (negative too), slicing (a list), iteration,
@@ -52,13 +66,6 @@ class Rows(Sequence[T]):
     def __iter__(self) -> Iterator[T]:
         rows, make = self._rows, self._make
         return (make(rows[place]) for place in range(self._stop))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Rows | list | tuple):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__: Any = None  # a sequence that compares by its items, as a list does
 
     def __repr__(self) -> str:
         if self._stop <= 6:

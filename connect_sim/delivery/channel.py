@@ -30,6 +30,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from ..errors import ConfigurationError
 from ..rows import Rows
 from ..scheduler import Scheduler
 from .records import (
@@ -79,7 +80,11 @@ class Channel:
         self.number = ledger.add_channel(self.name, renderer)
         self.rng = rng
         # A session that answers without reading the attempt (see the theory of operation).
-        self.answer: Callable[[], tuple[int | None, int]] | None = getattr(session, "answer", None)
+        # Looked up on the class: an instance attribute, or a wrapper forwarding attributes,
+        # is not a promise that the answers never depend on the attempt.
+        self.answer: Callable[[], tuple[int | None, int]] | None = None
+        if callable(getattr(type(session), "answer", None)):
+            self.answer = session.answer  # type: ignore[attr-defined]
         self.timeout = configuration.timeout_ms
         self.retry_interval = configuration.retry_interval_ms
         self.max_retries = configuration.max_retries
@@ -138,11 +143,19 @@ class Channel:
             answer = self.answer
             response = answer() if answer else self.session.respond(Attempt(ledger, row))
         status, latency = response
+        if not (status is None or (type(status) is int and 100 <= status <= 599)) or not (
+            type(latency) is int and latency >= 0
+        ):
+            raise ConfigurationError(
+                f"configuration {self.name!r}: its listener answered {response!r}; expected "
+                "(an HTTP status from 100 to 599 or None, a latency in whole ms, 0 or more)"
+            )
         if status is None or latency > self.timeout:
             status, latency = None, self.timeout
         if status is not None:
             ledger.a_status[row] = status
         ledger.a_end[row] = end = now + latency
+        ledger.m_end[message] = end
         if latency == 0:
             return row
         self.busy = True

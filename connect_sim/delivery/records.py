@@ -19,19 +19,21 @@ them, which read and write the ledger's columns.  Two views of one row are
 equal and hash alike; a view holds its ledger, and the ledger holds no view
 (no reference cycle), so nothing a run leaves needs the cyclic collector.
 
-A message's snapshot, generated time, attempt count and last end are those of
-its latest attempt that was not a duplicate, or, before its first attempt,
-its first event's: one column (``last``) says which, so nothing is stored
-twice.
+A message's snapshot, generated time and attempt count are those of its
+latest attempt that was not a duplicate, or, before its first attempt, its
+first event's: one column (``m_last``) says which, so nothing is stored
+twice.  When its latest attempt ended (a duplicate's too, as listeners saw
+it) is a column of its own, written when the answer comes.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final, overload
 
 from ..errors import ConfigurationError
+from ..rows import ReadOnlyList
 
 if TYPE_CHECKING:
     from ..envelope import Envelope, EnvelopeState, Recipient
@@ -88,7 +90,7 @@ class Ledger:
 
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
                  "a_status", "a_time", "bodies", "channels", "duplicates", "errors", "events",
-                 "headers", "m_channel", "m_event", "m_last", "m_state", "merged",
+                 "headers", "m_channel", "m_end", "m_event", "m_last", "m_state", "merged",
                  "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
@@ -96,10 +98,11 @@ class Ledger:
         #: Per channel number: its configuration's name and its renderer.
         self.channels: list[tuple[str, Renderer | None]] = []
         # Messages.
-        self.m_channel = array("H")
+        self.m_channel = array("I")
         self.m_event = array("q")  # its first event's row
         self.m_state = array("B")
         self.m_last = array("q")  # its latest attempt that was not a duplicate, or -1
+        self.m_end = array("q")  # when its latest attempt (duplicates too) ended; 0 before
         self.merged: dict[int, list[int]] = {}  # Aggregate: the rows of its later events
         # Attempts.
         self.a_message = array("q")
@@ -127,6 +130,7 @@ class Ledger:
         self.m_event.append(event)
         self.m_state.append(state)
         self.m_last.append(-1)
+        self.m_end.append(0)
         return len(self.m_event) - 1
 
     def add_attempt(
@@ -165,6 +169,7 @@ class Ledger:
         self.m_event.append(event)
         self.m_state.append(S_DELIVERED)
         self.m_last.append(attempt)
+        self.m_end.append(time)
         self.a_message.append(message)
         self.a_time.append(time)
         self.a_end.append(time)
@@ -194,6 +199,7 @@ class Ledger:
         self.a_outcome.append(O_DELIVERED)
         self.m_state[message] = S_DELIVERED
         self.m_last[message] = attempt
+        self.m_end[message] = time
         return attempt
 
     def attempts_of(self, message: int) -> int:
@@ -202,9 +208,8 @@ class Ledger:
         return 0 if last < 0 else self.a_number[last]
 
     def last_end(self, message: int) -> int:
-        """When the message's latest attempt (duplicates aside) ended; 0 before the first."""
-        last = self.m_last[message]
-        return 0 if last < 0 else self.a_end[last]
+        """When the message's latest attempt ended (a duplicate too); 0 before the first."""
+        return self.m_end[message]
 
     def history(self, message: int) -> History:
         """The envelope history a message's snapshots come from."""
@@ -570,7 +575,7 @@ class Attempt:
         )
 
 
-class AttemptLog(Sequence[Attempt]):
+class AttemptLog(ReadOnlyList[Attempt]):
     """Every attempt of a run, in the order they started: a sequence of views."""
 
     __slots__ = ("_ledger",)

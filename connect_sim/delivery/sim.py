@@ -58,7 +58,7 @@ class SimChannel(Channel):
             # at once, the message is delivered now, as the general path below would.
             response = answer()
             status = response[0]
-            if response[1] == 0 and status is not None and 200 <= status < 300:
+            if response[1] == 0 and type(status) is int and 200 <= status < 300:
                 row = ledger.delivered_at_once(
                     self.number, event, self.scheduler.now, position, status
                 )
@@ -107,7 +107,7 @@ class SimChannel(Channel):
                 # message without reading it; a 2xx at once is written and settled in one go.
                 response = answer()
                 status = response[0]
-                if response[1] == 0 and status is not None and 200 <= status < 300:
+                if response[1] == 0 and type(status) is int and 200 <= status < 300:
                     number = ledger.attempts_of(head) + 1
                     row = ledger.delivered_now(head, now, number, position, generated, status)
                     self.attempt_count += 1
