@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from .delivery import Attempt, Channel, Failure, Message
-from .delivery.records import PENDING_CODES, S_DELIVERED
+from .delivery.ledger import PENDING_CODES, S_DELIVERED
 from .errors import ConfigurationError
 from .events import Event
 from .rows import Rows

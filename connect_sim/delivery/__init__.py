@@ -1,14 +1,17 @@
 """Delivery: a channel per configuration turns events into messages and attempts.
 
-``channel`` holds what both algorithms share (one attempt at a time, timeouts,
-the failure log); ``sim`` and ``aggregate`` hold each algorithm's own rules.
+``ledger`` keeps a run's messages and attempts as columns, and ``records``
+makes the views users read.  ``channel`` holds what both algorithms share
+(one attempt at a time, timeouts, the failure log); ``sim`` and
+``aggregate`` hold each algorithm's own rules.
 """
 
 from __future__ import annotations
 
 from .aggregate import AggregateChannel
 from .channel import Channel
-from .records import Attempt, AttemptLog, Failure, Ledger, Message
+from .ledger import Ledger
+from .records import Attempt, AttemptLog, Failure, Message
 from .sim import SimChannel
 
 __all__ = [

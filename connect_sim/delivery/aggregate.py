@@ -29,7 +29,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .channel import Channel
-from .records import (
+from .ledger import (
     O_DELIVERED,
     O_DISCARDED,
     O_RETRY,

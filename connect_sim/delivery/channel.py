@@ -12,7 +12,7 @@ answer that takes time makes the channel busy and ends in a timer, which calls
 :meth:`Channel._ended`; the subclass settles the attempt there and pumps its
 queue again.  The subclasses decide what a failure means for the queue.
 
-Messages and attempts are rows of the run's :class:`~.records.Ledger`, and a
+Messages and attempts are rows of the run's :class:`~.ledger.Ledger`, and a
 channel works on rows (numbers); :class:`~.records.Attempt` and
 :class:`~.records.Message` views are made only for a listener that reads the
 attempt, and for whoever reads the result.  A session of connect-sim's own
@@ -33,16 +33,8 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import ConfigurationError
 from ..rows import Rows
 from ..scheduler import Scheduler
-from .records import (
-    GAVE_UP,
-    O_FAILED,
-    PENDING_CODES,
-    S_FAILED,
-    Attempt,
-    Failure,
-    Ledger,
-    Message,
-)
+from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, S_FAILED, Ledger
+from .records import Attempt, Failure, Message
 
 if TYPE_CHECKING:
     from ..configuration import Configuration

@@ -20,7 +20,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .channel import Channel
-from .records import (
+from .ledger import (
     O_DELIVERED,
     O_RETRY,
     PENDING_CODES,

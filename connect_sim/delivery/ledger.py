@@ -1,0 +1,201 @@
+"""The ledger: a run's messages and attempts, kept as columns of machine integers.
+
+Theory of operation
+-------------------
+A run of a million envelopes makes six million messages and as many attempts,
+and a capacity study reads their counts, a listener test a few of them.  So
+the run keeps them in a :class:`Ledger`, as columns: a message is a row of
+five numbers, an attempt a row of eight (arrays of machine integers, about 70
+bytes for both, where two objects cost about 500), and what few rows have
+(an error, a duplicate, a body once read) is in a dict or set by row.  The
+delivery channels write the rows; :mod:`connect_sim.delivery.records` makes
+the :class:`~.records.Message` and :class:`~.records.Attempt` views that
+users read.  States and outcomes are kept as small codes, and the tables
+below give their names.
+
+A message's snapshot, generated time and attempt count are those of its
+latest attempt that was not a duplicate, or, before its first attempt, its
+first event's: one column (``m_last``) says which, so nothing is stored
+twice.  When its latest attempt ended (a duplicate's too, as listeners saw
+it) is a column of its own, written when the answer comes.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ..events import EventLog
+    from ..history import History
+    from ..render import Renderer
+
+__all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "STATES", "Ledger"]
+
+# Attempt outcomes, as traces write them.
+DELIVERED: Final = "delivered"  # a 2xx in time
+RETRY: Final = "retry"  # failed; the message waits for a retry
+FAILED: Final = "failed"  # failed; the message went to the failure log
+DISCARDED: Final = "discarded"  # a failed accidental duplicate: Connect does not retry those
+
+#: Outcomes by the code the ledger keeps (0: not ended yet).
+OUTCOMES: Final = ("", DELIVERED, RETRY, FAILED, DISCARDED)
+O_DELIVERED, O_RETRY, O_FAILED, O_DISCARDED = 1, 2, 3, 4
+
+# Message states.
+OPEN: Final = "open"  # Aggregate: still taking events
+QUEUED: Final = "queued"  # waiting for its first attempt
+WAITING_RETRY: Final = "retry"  # failed at least once, waiting to be retried
+RELEASED: Final = "released"  # Aggregate: a retry released by a later success
+IN_FLIGHT: Final = "in-flight"
+SENT_OK: Final = "delivered"
+GAVE_UP: Final = "failed"
+
+#: Message states by the code the ledger keeps.
+STATES: Final = (OPEN, QUEUED, WAITING_RETRY, RELEASED, IN_FLIGHT, SENT_OK, GAVE_UP)
+S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT, S_DELIVERED, S_FAILED = range(7)
+#: The codes of the states in which a message is still owed (neither delivered nor failed).
+PENDING_CODES: Final = frozenset({S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT})
+
+NO_STATUS: Final = 0  # the status column's "no answer"
+
+
+class Ledger:
+    """A run's messages and attempts, as columns (see the module's theory of operation).
+
+    Message rows are the messages' sequence numbers less one; attempt rows are
+    the attempts' places in the run, in the order they started.
+    """
+
+    __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
+                 "a_status", "a_time", "bodies", "channels", "duplicates", "errors", "events",
+                 "headers", "m_channel", "m_end", "m_event", "m_last", "m_state", "merged",
+                 "unreached")  # fmt: skip
+
+    def __init__(self, events: EventLog) -> None:
+        self.events = events
+        #: Per channel number: its configuration's name and its renderer.
+        self.channels: list[tuple[str, Renderer | None]] = []
+        # Messages.
+        self.m_channel = array("I")
+        self.m_event = array("q")  # its first event's row
+        self.m_state = array("B")
+        self.m_last = array("q")  # its latest attempt that was not a duplicate, or -1
+        self.m_end = array("q")  # when its latest attempt (duplicates too) ended; 0 before
+        self.merged: dict[int, list[int]] = {}  # Aggregate: the rows of its later events
+        # Attempts.
+        self.a_message = array("q")
+        self.a_time = array("q")
+        self.a_end = array("q")
+        self.a_number = array("i")
+        self.a_position = array("i")  # the snapshot carried: the envelope's state after event n
+        self.a_generated = array("q")
+        self.a_status = array("h")  # 0: no answer
+        self.a_outcome = array("B")
+        self.duplicates: set[int] = set()
+        self.errors: dict[int, str] = {}
+        self.unreached: set[int] = set()
+        self.bodies: dict[int, bytes] = {}
+        self.headers: dict[int, dict[str, str]] = {}
+
+    def add_channel(self, name: str, renderer: Renderer | None) -> int:
+        """Register a configuration's channel; return its number."""
+        self.channels.append((name, renderer))
+        return len(self.channels) - 1
+
+    def add_message(self, channel: int, event: int, state: int) -> int:
+        """A new message of ``channel`` standing for event row ``event``; return its row."""
+        self.m_channel.append(channel)
+        self.m_event.append(event)
+        self.m_state.append(state)
+        self.m_last.append(-1)
+        self.m_end.append(0)
+        return len(self.m_event) - 1
+
+    def add_attempt(
+        self,
+        message: int,
+        time: int,
+        number: int,
+        position: int,
+        generated: int,
+        status: int | None = None,
+        end: int | None = None,
+        outcome: int = 0,
+    ) -> int:
+        """A new attempt of ``message``; return its row (status and end may follow)."""
+        self.a_message.append(message)
+        self.a_time.append(time)
+        self.a_end.append(time if end is None else end)
+        self.a_number.append(number)
+        self.a_position.append(position)
+        self.a_generated.append(generated)
+        self.a_status.append(NO_STATUS if status is None else status)
+        self.a_outcome.append(outcome)
+        return len(self.a_time) - 1
+
+    def delivered_at_once(
+        self, channel: int, event: int, time: int, position: int, status: int
+    ) -> int:
+        """A message of ``channel`` for ``event``, delivered by its first attempt at once.
+
+        SIM's common case: the message and its attempt written, and settled, in one
+        call; returns the attempt's row.
+        """
+        message = self.add_message(channel, event, S_DELIVERED)
+        return self.delivered_now(message, time, 1, position, time, status)
+
+    def delivered_now(
+        self, message: int, time: int, number: int, position: int, generated: int, status: int
+    ) -> int:
+        """An attempt of ``message`` answered 2xx at once, and the message delivered by it.
+
+        What :meth:`add_attempt` and the settlement after it write, in one go (a SIM
+        queue flushing); returns the attempt's row.
+        """
+        attempt = len(self.a_time)
+        self.a_message.append(message)
+        self.a_time.append(time)
+        self.a_end.append(time)
+        self.a_number.append(number)
+        self.a_position.append(position)
+        self.a_generated.append(generated)
+        self.a_status.append(status)
+        self.a_outcome.append(O_DELIVERED)
+        self.m_state[message] = S_DELIVERED
+        self.m_last[message] = attempt
+        self.m_end[message] = time
+        return attempt
+
+    def carried(self, message: int) -> tuple[int, int]:
+        """The snapshot position and generated time a message carries now.
+
+        Its latest attempt's (duplicates aside), or before its first attempt, its
+        first event's.
+        """
+        last = self.m_last[message]
+        if last < 0:
+            event = self.m_event[message]
+            return self.events.positions[event], self.events.times[event]
+        return self.a_position[last], self.a_generated[last]
+
+    def attempts_of(self, message: int) -> int:
+        """How many attempts (duplicates aside) ``message`` has had."""
+        last = self.m_last[message]
+        return 0 if last < 0 else self.a_number[last]
+
+    def last_end(self, message: int) -> int:
+        """When the message's latest attempt ended (a duplicate too); 0 before the first."""
+        return self.m_end[message]
+
+    def history(self, message: int) -> History:
+        """The envelope history a message's snapshots come from."""
+        return self.events.histories[self.m_event[message]]
+
+    def envelope_id(self, message: int) -> str:
+        """The id of the envelope a message is about."""
+        return self.events.histories[self.m_event[message]].envelope.id
+
+    def ok(self, attempt: int) -> bool:
+        """True when the attempt was answered with a 2xx in time."""
+        return 200 <= self.a_status[attempt] < 300
