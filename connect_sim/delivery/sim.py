@@ -53,8 +53,8 @@ class SimChannel(Channel):
         idle = not (waiting or self.busy or self.down)
         answer = self.answer
         if idle and answer is not None:
-            # The most common case of all: an idle queue and one of connect-sim's own
-            # listeners, which answers without reading the attempt.  If the answer is a 2xx
+            # The most common case of all: an idle queue and a session that answers
+            # without reading the attempt (connect-sim's own models do).  If the answer is a 2xx
             # at once, the message is delivered now, as the general path below would.
             response = answer()
             status = response[0]
@@ -103,8 +103,8 @@ class SimChannel(Channel):
             position, generated = events.positions[event], events.times[event]
             response = None
             if answer is not None:
-                # A flush after a retry: one of connect-sim's own listeners answers each
-                # message without reading it; a 2xx at once is written and settled in one go.
+                # A flush after a retry, to a session that answers without reading the
+                # attempt: a 2xx at once is written and settled in one go.
                 response = answer()
                 status = response[0]
                 if response[1] == 0 and type(status) is int and 200 <= status < 300:
