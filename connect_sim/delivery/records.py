@@ -101,6 +101,10 @@ class Message:
         ledger = self._ledger
         return [ledger.m_event[self._row], *ledger.merged.get(self._row, ())]
 
+    def _last_event_row(self) -> int:
+        later = self._ledger.merged.get(self._row)
+        return later[-1] if later else self._ledger.m_event[self._row]
+
     @property
     def events(self) -> list[Event]:
         """The events it stands for, oldest first (SIM: exactly one)."""
@@ -110,12 +114,12 @@ class Message:
     @property
     def last_event(self) -> Event:
         """The most recent event the message stands for."""
-        return self._ledger.events.event(self._event_rows()[-1])
+        return self._ledger.events.event(self._last_event_row())
 
     @property
     def event(self) -> str:
         """The name of the most recent event the message stands for."""
-        return self._ledger.events.names[self._event_rows()[-1]]
+        return self._ledger.events.names[self._last_event_row()]
 
     @property
     def merged_events(self) -> tuple[str, ...]:
@@ -167,7 +171,7 @@ class Message:
     def recipient(self) -> Recipient | None:
         """The recipient of its most recent event, or ``None`` for an envelope event."""
         ledger = self._ledger
-        index = ledger.events.recipients[self._event_rows()[-1]]
+        index = ledger.events.recipients[self._last_event_row()]
         return None if index is None else self.envelope.recipients[index]
 
     @property
