@@ -17,6 +17,15 @@ for the same instant appends it to the deque being run.  Nothing is ordered by
 object identity or hashing, so the same inputs run the same callbacks in the
 same order in any process.
 
+Actions added while a run is going on (by a listener, or by a feed: see
+:meth:`connect_sim.Simulation.feed`) are given after every action of the sorted
+timeline, so they wait on a small heap of ``(instant, order given, action)``
+instead of re-sorting the timeline: the next action is the timeline's head,
+or the heap's when it is strictly sooner.  That is the order a stable sort of
+the two would give, at the cost of a heap push and pop per late action.  The
+next ``run()`` or ``step()`` folds what is left of the heap back into the
+timeline (a stable sort, once).
+
 An action refused before it changed anything can be put back at the head of
 the timeline (:meth:`Scheduler.put_back`), so that running again meets it
 again instead of skipping it.  Nothing later than the *horizon* ever runs:
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappop, heappush
 from operator import itemgetter
 from typing import Any
 
@@ -61,8 +71,8 @@ class Scheduler:
     ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("__weakref__", "_actions", "_incoming", "_next", "_soonest", "_timers",
-                 "_times", "horizon", "now")  # fmt: skip
+    __slots__ = ("__weakref__", "_actions", "_given", "_incoming", "_last", "_late", "_next",
+                 "_soonest", "_timers", "_times", "horizon", "now")  # fmt: skip
 
     # The callback that performs an action is given to each run() and step(), never kept:
     # a scheduler that held its simulation's method would tie the two in a reference
@@ -74,6 +84,10 @@ class Scheduler:
         self._actions: list[Timed] = []  # sorted; those before _next have run
         self._next = 0
         self._incoming: list[Timed] = []  # added since the last sort, in the order given
+        # Added while running: (instant, order given, action), a heap (see the module doc).
+        self._late: list[tuple[int, int, Timed]] = []
+        self._given = 0  # how many actions have gone to the heap: the next one's order
+        self._last: Timed | None = None  # the action performed last, if it came off the heap
         self._times = SortedList()  # instants that have timers, earliest first
         self._timers: dict[int, deque[tuple[Callback, Any]]] = {}
         self._soonest: int | None = None  # _times[0], kept at hand: read once per action
@@ -109,6 +123,9 @@ class Scheduler:
         # Actions still to run were given before the incoming ones, so a stable sort of
         # the two, in that order, keeps "same instant: order given".
         pending = self._actions[self._next :]
+        late = self._late
+        while late:  # given after the sorted timeline, before the incoming: in between
+            pending.append(heappop(late)[2])
         pending.extend(self._incoming)
         pending.sort(key=_by_time)
         self._actions = pending
@@ -121,12 +138,26 @@ class Scheduler:
         For an action that raised before it changed anything: the next run or
         step meets it again.
         """
+        if self._last is not None:  # it came off the heap of late actions: back on it
+            heappush(self._late, (self._last[0], -1, self._last))
+            self._last = None
+            return
         assert self._next > 0, "no action has been performed"
         self._next -= 1
 
+    def _defer(self) -> None:
+        """Put the actions added while running on the heap of late ones (in order given)."""
+        late = self._late
+        given = self._given
+        for action in self._incoming:
+            heappush(late, (action[0], given, action))
+            given += 1
+        self._given = given
+        self._incoming = []
+
     def next_time(self) -> int | None:
         """The instant of the next action or timer, or ``None`` when there is none."""
-        if self._incoming:
+        if self._incoming or self._late:
             self._merge()
         times = []
         if self._next < len(self._actions):
@@ -136,13 +167,14 @@ class Scheduler:
         return min(times) if times else None
 
     def __len__(self) -> int:
-        waiting = len(self._actions) - self._next + len(self._incoming)
+        waiting = len(self._actions) - self._next + len(self._incoming) + len(self._late)
         return waiting + sum(len(queue) for queue in self._timers.values())
 
     def step(self, perform: Callable[[Any], None]) -> bool:
         """Run the next single action (``perform(action)``) or timer; False when none is left."""
-        if self._incoming:
+        if self._incoming or self._late:
             self._merge()
+        self._last = None
         actions, index, soonest = self._actions, self._next, self._soonest
         if soonest is not None and soonest > self.horizon:
             soonest = None
@@ -172,27 +204,40 @@ class Scheduler:
         Each action is run by ``perform(action)``, each timer by its own callback.
         Work at ``until`` itself runs; the clock ends at ``until`` if it was given.
         """
-        if self._incoming:
+        if self._incoming or self._late:
             self._merge()
+        self._last = None
         timers = self._timers
         actions = self._actions
         count = len(actions)
         index = self._next
+        late = self._late
         end = self.horizon if until is None else min(until, self.horizon)
         while True:
             next_timer = self._soonest
+            # The next action: the timeline's head, or a late one when strictly sooner.
             if index < count:
                 action = actions[index]
                 due = action[0]
-                if (next_timer is None or due <= next_timer) and due <= end:
+                from_heap = late and late[0][0] < due
+                if from_heap:
+                    due = late[0][0]
+            else:
+                from_heap = True
+                due = late[0][0] if late else None
+            if due is not None and (next_timer is None or due <= next_timer) and due <= end:
+                self.now = due
+                if from_heap:
+                    self._last = action = heappop(late)[2]
+                    perform(action)
+                    self._last = None
+                else:
                     index += 1
                     self._next = index
-                    self.now = due
                     perform(action)
-                    if self._incoming:  # an action added while running
-                        self._merge()
-                        actions, index, count = self._actions, 0, len(self._actions)
-                    continue
+                if self._incoming:  # an action added while running
+                    self._defer()
+                continue
             if next_timer is None or next_timer > end:
                 break
             self.now = next_timer
@@ -203,7 +248,6 @@ class Scheduler:
                 callback(argument)
             self._done_with(next_timer)
             if self._incoming:
-                self._merge()
-                actions, index, count = self._actions, 0, len(self._actions)
+                self._defer()
         if until is not None and until > self.now:
             self.now = until

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from .account import Account
@@ -121,6 +121,8 @@ class Simulation:
         self._scoped: set[str] = set()  # envelopes with a configuration of their own
         # Per envelope id with a configuration of its own, and None for all the others.
         self._routes: dict[str | None, list[tuple[frozenset[str], Offer]]] = {}
+        # The feeds given to feed(), by number; None once one is used up.
+        self._feeds: list[Iterator[When] | None] = []
         self._started = False
 
     # -- building ------------------------------------------------------------------
@@ -331,6 +333,63 @@ class Simulation:
         """The sender corrects the envelope: ``envelope-corrected``, no change of status."""
         self._schedule("correct", envelope, None, at, None, None)
 
+    def feed(self, source: Iterator[When], at: When | None = None) -> None:
+        """Build while running: advance ``source`` whenever the clock reaches an instant it yields.
+
+        ``source`` is an iterator, usually a generator, that creates envelopes
+        and puts their actions on the timeline through this simulation, as a
+        loop before :meth:`run` would, then yields the instant it wants to go on
+        at (a ``timedelta``, ``"2m30s"`` or ``datetime``, not before the clock).
+        It is first advanced at ``at`` (default: the clock), during the run, and
+        the run goes on until it is used up.  So a million envelopes need not
+        exist before the run starts: each is made when the clock comes to it.
+
+        >>> import connect_sim as cs
+        >>> sim = cs.Simulation(seed=1)
+        >>> sim.add_configuration(cs.Configuration(name="listener"))
+        >>> def arrivals():
+        ...     for n in range(3):
+        ...         at = timedelta(minutes=n)
+        ...         yield at  # go on when the clock comes to it
+        ...         env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")], at=at)
+        ...         sim.send(env, at=at)
+        >>> sim.feed(arrivals())
+        >>> [(a.envelope.id, a.event, a.time) for a in sim.run().received("listener")][-2:]
+        [('envelope-3', 'recipient-sent', 120000), ('envelope-3', 'envelope-sent', 120000)]
+
+        At one instant the feed runs in the order it was given among the
+        actions; what it adds for that instant runs after the actions given
+        before it.  An instant before the clock is a
+        :class:`~connect_sim.ConfigurationError` naming the feed; an exception
+        raised inside ``source`` ends it and comes out of :meth:`run`.
+        """
+        if not isinstance(source, Iterator):
+            raise ConfigurationError(
+                f"feed: expected an iterator (for example a generator), got {source!r}"
+            )
+        time = self.scheduler.now if at is None else self._when(at)
+        self._feeds.append(source)
+        self.scheduler.add((time, "feed", "", len(self._feeds) - 1, None, None))
+
+    def _advance(self, number: int) -> None:
+        """Advance feed ``number`` (its action is due) and put its next turn on the timeline."""
+        source = self._feeds[number]
+        assert source is not None, "a used-up feed has no turn on the timeline"
+        try:
+            due = next(source)
+        except StopIteration:
+            self._feeds[number] = None
+            return
+        except BaseException:
+            self._feeds[number] = None  # broken: it ends here, and the error comes out of run()
+            raise
+        try:
+            time = self._when(due)
+        except ConfigurationError as error:
+            self._feeds[number] = None
+            raise ConfigurationError(f"feed {number + 1} yielded {due!r}: {error}") from None
+        self.scheduler.add((time, "feed", "", number, None, None))
+
     # -- running -------------------------------------------------------------------
 
     def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Offer]]:
@@ -350,20 +409,24 @@ class Simulation:
 
     def _perform(self, action: Action) -> None:
         _, kind, key, index, _, _ = action
-        envelope = self._envelopes[key]
         now = self.scheduler.now
         if kind == "create":
+            envelope = self._envelopes[key]
             shape_key = Shape.key(envelope)
             shape = self._shapes.get(shape_key)
             if shape is None:
                 shape = self._shapes[shape_key] = Shape(envelope)
             history = self._histories[key] = History(envelope, shape, now)
             emitted = CREATION
+        elif kind == "feed":
+            self._advance(index)  # type: ignore[arg-type]  # a feed's number
+            return
         else:
             found = self._histories.get(key)
             if found is None:
                 raise InvalidAction(
-                    f"{_describe(action, envelope)}: the envelope is not created until later",
+                    f"{_describe(action, self._envelopes[key])}: "
+                    "the envelope is not created until later",
                     envelope=key, action=kind, status="none",
                 )  # fmt: skip
             history = found
