@@ -32,7 +32,7 @@ from .envelope import (
 )
 from .errors import ConfigurationError, InvalidAction
 from .events import EventLog
-from .history import CREATION, History, Shape
+from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
 from .ids import derived_guid
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
@@ -408,7 +408,7 @@ class Simulation:
         return route
 
     def _perform(self, action: Action) -> None:
-        _, kind, key, index, _, _ = action
+        _, kind, key, index, reason, _ = action
         now = self.scheduler.now
         if kind == "create":
             envelope = self._envelopes[key]
@@ -433,8 +433,11 @@ class Simulation:
             step = history.shape.step(history.node, kind, index)
             if step is None:
                 raise self._refused(action, history)
-            history.node, emitted = step
-            history.steps.append(action)
+            history.node, emitted, packed = step
+            if reason is None and packed != UNPACKED:
+                history.steps.append(now << TIME_SHIFT | packed)  # what History.add writes
+            else:
+                history.add(now, kind, index, reason, packed)
         route = self._routes.get(key if key in self._scoped else None) or self._route(key)
         record = self.events.add
         for name, index in emitted:

@@ -36,7 +36,7 @@ def eager_events(sim: cs.Simulation) -> dict[str, list[tuple[int, str, int | Non
         events: list[tuple[int, str, int | None, object]] = [
             (history._created, "envelope-created", None, state)
         ]
-        for time, kind, _, index, reason, _ in history.steps:
+        for time, kind, index, reason in map(history.action, range(len(history.steps))):
             emitted = apply(state, kind, time, index, reason)
             events.extend((time, name, who, after) for name, who, after in emitted)
             state = emitted[-1][2]

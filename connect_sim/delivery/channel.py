@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import ConfigurationError
 from ..rows import Rows
 from ..scheduler import Scheduler
-from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, S_FAILED, Ledger
+from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, ROW, S_FAILED, Ledger
 from .records import Attempt, Failure, Message
 
 if TYPE_CHECKING:
@@ -86,9 +86,9 @@ class Channel:
         #: How many attempts it has made.
         self.attempt_count = 0
         #: The ledger rows of every message generated, in creation order.
-        self.message_rows = array("q")
+        self.message_rows = array(ROW)
         #: The ledger rows of the delivered attempts, in arrival order.
-        self.delivered_rows = array("q")
+        self.delivered_rows = array(ROW)
         #: The failure log, in the order messages went there.
         self.failures: list[Failure] = []
 

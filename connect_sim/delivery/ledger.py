@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..history import History
     from ..render import Renderer
 
-__all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "STATES", "Ledger"]
+__all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "ROW", "STATES", "Ledger"]
 
 # Attempt outcomes, as traces write them.
 DELIVERED: Final = "delivered"  # a 2xx in time
@@ -58,6 +58,9 @@ S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT, S_DELIVERED, S_FAILED = rang
 PENDING_CODES: Final = frozenset({S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT})
 
 NO_STATUS: Final = 0  # the status column's "no answer"
+#: The type of the columns that hold rows: signed 32 bits (-1 for none).  A run would
+#: need over 100 GB to make 2**31 messages or attempts.
+ROW: Final = "i"
 
 
 class Ledger:
@@ -78,13 +81,13 @@ class Ledger:
         self.channels: list[tuple[str, Renderer | None]] = []
         # Messages.
         self.m_channel = array("I")
-        self.m_event = array("q")  # its first event's row
+        self.m_event = array(ROW)  # its first event's row
         self.m_state = array("B")
-        self.m_last = array("q")  # its latest attempt that was not a duplicate, or -1
+        self.m_last = array(ROW)  # its latest attempt that was not a duplicate, or -1
         self.m_end = array("q")  # when its latest attempt (duplicates too) ended; 0 before
         self.merged: dict[int, list[int]] = {}  # Aggregate: the rows of its later events
         # Attempts.
-        self.a_message = array("q")
+        self.a_message = array(ROW)
         self.a_time = array("q")
         self.a_end = array("q")
         self.a_number = array("i")

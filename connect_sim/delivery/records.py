@@ -172,7 +172,7 @@ class Message:
         """The recipient of its most recent event, or ``None`` for an envelope event."""
         ledger = self._ledger
         index = ledger.events.recipients[self._last_event_row()]
-        return None if index is None else self.envelope.recipients[index]
+        return None if index < 0 else self.envelope.recipients[index]
 
     @property
     def pending(self) -> bool:
