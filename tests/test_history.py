@@ -153,3 +153,26 @@ def test_envelopes_whose_orders_route_alike_share_one_shape() -> None:
         sim.send(sim.create_envelope("Lease", people))
     sim.run()
     assert len(sim._shapes) == 2  # in sequence, and side by side
+
+
+def test_a_history_gives_back_every_action_it_keeps_packed_or_whole() -> None:
+    from connect_sim.history import TIME_SHIFT, UNPACKED, History, pack
+    from connect_sim.time import HORIZON_MS
+
+    sim = cs.Simulation()
+    envelope = sim.create_envelope("S", [cs.Signer("A", "a@example.com")])
+    history = History(envelope, None, 0)  # type: ignore[arg-type]  # its shape is not read here
+    kept = [
+        (0, "send", None, None),
+        (HORIZON_MS, "sign", 0, None),  # the latest time there is
+        (5, "decline", 0, "Wrong amount"),  # a reason: kept whole
+        (7, "view", 16_382, None),  # the last index that packs
+        (9, "view", 16_383, None),  # past it: kept whole
+        (11, "resend_recipient", 3, None),
+    ]
+    for time, kind, index, reason in kept:
+        history.add(time, kind, index, reason, pack(kind, index))
+    assert [history.action(k) for k in range(len(kept))] == kept
+    assert pack("view", 16_383) == UNPACKED and pack("view", 16_382) != UNPACKED
+    assert list(history.steps).count(UNPACKED) == 2
+    assert history.steps[1] >> TIME_SHIFT == HORIZON_MS
