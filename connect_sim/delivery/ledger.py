@@ -5,7 +5,7 @@ Theory of operation
 A run of a million envelopes makes six million messages and as many attempts,
 and a capacity study reads their counts, a listener test a few of them.  So
 the run keeps them in a :class:`Ledger`, as columns: a message is a row of
-five numbers, an attempt a row of eight (arrays of machine integers, about 70
+five numbers, an attempt a row of eight (arrays of machine integers, about 60
 bytes for both, where two objects cost about 500), and what few rows have
 (an error, a duplicate, a body once read) is in a dict or set by row.  The
 delivery channels write the rows; :mod:`connect_sim.delivery.records` makes
