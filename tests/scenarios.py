@@ -60,12 +60,7 @@ class Plan:
         sim = cs.Simulation(mode=mode, seed=seed)
         made = {}
         for envelope_id, recipients, created in self.envelopes:
-            made[envelope_id] = sim.create_envelope(
-                f"Subject {envelope_id}", recipients, id=envelope_id,
-                at=timedelta(milliseconds=created),
-                custom_fields=self.custom_fields.get(envelope_id),
-                documents=self.documents.get(envelope_id, []),
-            )  # fmt: skip
+            made[envelope_id] = self.create(sim, envelope_id, recipients, created)
         for configuration, listener, scope in self.configurations:
             envelope = None if scope is None else made[scope]
             sim.add_configuration(
@@ -77,6 +72,17 @@ class Plan:
             sim.act(kind, made[envelope_id], recipient, at=timedelta(milliseconds=time),
                     reason=reason)  # fmt: skip
         return sim
+
+    def create(
+        self, sim: cs.Simulation, envelope_id: str, recipients: list[cs.Recipient], created: int
+    ) -> cs.Envelope:
+        """Create one of the plan's envelopes in ``sim``."""
+        return sim.create_envelope(
+            f"Subject {envelope_id}", recipients, id=envelope_id,
+            at=timedelta(milliseconds=created),
+            custom_fields=self.custom_fields.get(envelope_id),
+            documents=self.documents.get(envelope_id, []),
+        )  # fmt: skip
 
 
 # Strategies drawn from in loops are made once: building one anew costs more than a draw.

@@ -27,12 +27,7 @@ def fed(plan: Plan, mode: str) -> cs.Simulation:
     made: dict[str, cs.Envelope] = {}
 
     def create(envelope_id: str, recipients: list[cs.Recipient], created: int) -> None:
-        made[envelope_id] = sim.create_envelope(
-            f"Subject {envelope_id}", recipients, id=envelope_id,
-            at=timedelta(milliseconds=created),
-            custom_fields=plan.custom_fields.get(envelope_id),
-            documents=plan.documents.get(envelope_id, []),
-        )  # fmt: skip
+        made[envelope_id] = plan.create(sim, envelope_id, recipients, created)
 
     scoped = {scope for _, _, scope in plan.configurations if scope is not None}
     for envelope in plan.envelopes:
