@@ -156,10 +156,14 @@ class Scheduler:
         self._incoming = []
 
     def next_time(self) -> int | None:
-        """The instant of the next action or timer, or ``None`` when there is none."""
-        if self._incoming or self._late:
-            self._merge()
-        times = []
+        """The instant of the next action or timer, or ``None`` when there is none.
+
+        Reads only: called during a run (by ``Simulation.check``), a merge would pull
+        the late actions from under the running loop.
+        """
+        times = [action[0] for action in self._incoming]
+        if self._late:
+            times.append(self._late[0][0])
         if self._next < len(self._actions):
             times.append(self._actions[self._next][0])
         if self._soonest is not None:

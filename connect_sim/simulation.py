@@ -374,7 +374,8 @@ class Simulation:
     def _advance(self, number: int) -> None:
         """Advance feed ``number`` (its action is due) and put its next turn on the timeline."""
         source = self._feeds[number]
-        assert source is not None, "a used-up feed has no turn on the timeline"
+        if source is None:  # it ended by an InvalidAction, whose run put its turn back
+            return
         try:
             due = next(source)
         except StopIteration:

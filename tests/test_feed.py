@@ -157,3 +157,35 @@ def test_an_error_inside_the_feed_comes_out_of_run_and_ends_the_feed() -> None:
     result = sim.run()  # what the feed made before the error still runs; the feed is gone
     assert [a.event for a in result.received("listener")] == ["recipient-sent", "envelope-sent"]
     assert sim._feeds == [None]
+
+
+def test_checking_the_simulation_from_inside_a_feed_loses_no_action() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="listener"))
+
+    def source() -> Iterator[str]:
+        yield "0m"
+        env = sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com", recipient_id="s")])
+        sim.send(env, at="0m")
+        sim.sign(env, "s", at="5m")
+        yield "1m"
+        sim.check()  # reads the scheduler while late actions wait
+
+    sim.feed(source())
+    sim.run()
+    assert sim.state("envelope-1").status == "completed" and len(sim.scheduler) == 0
+
+
+def test_an_invalid_action_raised_inside_a_feed_ends_it_cleanly() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="listener"))
+
+    def source() -> Iterator[str]:
+        yield "1m"
+        raise cs.InvalidAction("refused", envelope="e", action="sign", status="created")
+
+    sim.feed(source())
+    with pytest.raises(cs.InvalidAction):
+        sim.run()
+    sim.run()  # the turn put back finds the feed ended: nothing happens
+    assert sim._feeds == [None] and len(sim.scheduler) == 0
