@@ -9,8 +9,9 @@ the same ids in any process, and different envelopes never share one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
-__all__ = ["MAX_ID", "derived_guid", "derived_number"]
+__all__ = ["MAX_ID", "derived_guid", "derived_number", "guid_maker"]
 
 #: The largest of DocuSign's numeric ids (configurations, documents): 32-bit signed integers.
 MAX_ID = 2**31 - 1
@@ -33,9 +34,32 @@ def derived_guid(*parts: object) -> str:
     >>> len(derived_guid("account"))
     36
     """
-    h = _digest(parts).hex()
+    return _guid(_digest(parts).hex())
+
+
+def _guid(h: str) -> str:
     # Version 4 is the digit after the second dash; the variant, the one after the third.
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+def guid_maker(*prefix: object) -> Callable[[str], str]:
+    """``derived_guid(*prefix, part)`` as a function of ``part``, for many parts.
+
+    The prefix is hashed once and each call hashes only its part (half the
+    time of :func:`derived_guid`: a simulation derives one GUID per envelope).
+
+    >>> guid_maker(1)("e1") == derived_guid(1, "e1")
+    True
+    """
+    start = hashlib.blake2b(digest_size=16)
+    start.update("".join([f"{part}:" for part in prefix]).encode("utf-8", "surrogatepass"))
+
+    def guid(part: str) -> str:
+        h = start.copy()
+        h.update(part.encode("utf-8", "surrogatepass"))
+        return _guid(h.hexdigest())
+
+    return guid
 
 
 def derived_number(*parts: object, digits: int = 8) -> int:

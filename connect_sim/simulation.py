@@ -33,7 +33,7 @@ from .envelope import (
 from .errors import ConfigurationError, InvalidAction
 from .events import EventLog
 from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
-from .ids import derived_guid
+from .ids import guid_maker
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
 from .render import Renderer
@@ -124,6 +124,7 @@ class Simulation:
         # The feeds given to feed(), by number; None once one is used up.
         self._feeds: list[Iterator[When] | None] = []
         self._started = False
+        self._guid = guid_maker(seed)  # an envelope's GUID from its id
 
     # -- building ------------------------------------------------------------------
 
@@ -194,7 +195,7 @@ class Simulation:
             raise ConfigurationError(f"an envelope with id {id!r} exists already")
         given, bound = numbered_recipients(id, recipients)
         envelope = Envelope(
-            id, derived_guid(self.seed, id), subject, bound, given=given,
+            id, self._guid(id), subject, bound, given=given,
             custom_fields=checked_custom_fields(id, custom_fields),
             documents=numbered_documents(id, documents) or (DEFAULT_DOCUMENT,),
         )  # fmt: skip
