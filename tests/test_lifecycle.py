@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 import connect_sim as cs
@@ -245,6 +246,49 @@ def test_a_recipient_type_is_needed_and_fields_are_checked() -> None:
         cs.Signer("A", "a@x", routing_order=0)
     with pytest.raises(cs.ConfigurationError, match="name"):
         cs.Signer("", "a@x")
+
+
+@pytest.mark.parametrize(
+    ("fields", "complaint"),
+    [
+        ({"name": 5}, "recipient name"),
+        ({"name": "S\ud800"}, "recipient name"),
+        ({"email": " "}, "recipient email"),
+        ({"routing_order": True}, "routing_order"),
+        ({"routing_order": 1.0}, "routing_order"),
+        ({"routing_order": 1000}, "routing_order"),
+        ({"routing_order": "1"}, "routing_order"),
+        ({"recipient_id": ""}, "recipient_id"),
+        ({"recipient_id": 5}, "recipient_id"),
+        ({"recipient_id": "r\ud800"}, "recipient_id"),
+        ({"client_user_id": 5}, "client_user_id"),
+    ],
+)
+def test_each_recipient_field_is_checked(fields: dict[str, object], complaint: str) -> None:
+    given: dict[str, object] = {"name": "Sue", "email": "sue@example.com", **fields}
+    with pytest.raises(cs.ConfigurationError, match=complaint):
+        cs.CarbonCopy(**given)  # type: ignore[arg-type]
+
+
+def test_recipients_and_envelopes_made_by_hand_written_constructors_behave_as_attrs_values() -> (
+    None
+):
+    sue = cs.Signer("Süe", "süe@example.com", 3, "sue", client_user_id="1000")
+    assert (sue.name, sue.email, sue.routing_order, sue.recipient_id, sue.client_user_id) == (
+        "Süe", "süe@example.com", 3, "sue", "1000"
+    )  # fmt: skip
+    assert sue == cs.Signer(name="Süe", email="süe@example.com", routing_order=3,
+                            recipient_id="sue", client_user_id="1000")  # fmt: skip
+    assert sue != cs.InPersonSigner("Süe", "süe@example.com", 3, "sue", client_user_id="1000")
+    assert attrs.evolve(sue, recipient_id="s2").recipient_id == "s2"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        sue.name = "Bob"  # type: ignore[misc]
+    env = Envelope("e1", "guid", "Hi", (sue, BOB), custom_fields=(("k", "v"),))
+    assert env.routing == ((1,), (0,)) and env.recipient_ids == ("sue", BOB.recipient_id)
+    assert env == attrs.evolve(env) and hash(env) == hash(attrs.evolve(env))
+    assert env != attrs.evolve(env, subject="Other")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        env.subject = "x"  # type: ignore[misc]
 
 
 def test_the_diagram_is_generated_from_the_tables() -> None:
