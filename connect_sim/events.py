@@ -185,31 +185,43 @@ class EventLog(ReadOnlyList[Event]):
 
     A run of a million envelopes has six million events and reads few of them,
     so a row is a time (a machine integer: the time objects of the actions
-    need not be kept), a name, a history and two small numbers (about 40
-    bytes, where an ``Event`` costs about 170).  The small numbers stay in
-    lists: appending to an array costs more than the 4 bytes it would save
-    (3 % of the benchmark's instructions, measured).  Reading row ``i`` makes
-    ``Event(sequence=i + 1, ...)``, equal to every other reading of it.
+    need not be kept), what the event says, a history and a position (about 30
+    bytes, where an ``Event`` costs about 170).  What it says is the pair
+    ``(name, recipient index or NO_RECIPIENT)`` that the envelope shape's table
+    emitted (:mod:`connect_sim.history`): one object shared by every event of
+    that kind, so one column and one write serve both.  Positions stay in a
+    list: appending to an array costs more than the 4 bytes it would save.
+    The run writes the columns itself (see ``Simulation._perform``); reading
+    row ``i`` makes ``Event(sequence=i + 1, ...)``, equal to every other reading of it.
     """
 
-    __slots__ = ("histories", "names", "positions", "recipients", "times")
+    __slots__ = ("histories", "positions", "said", "times")
 
     def __init__(self) -> None:
         self.times = array("q")
-        self.names: list[str] = []
-        # An index into the envelope's recipients, or NO_RECIPIENT.
-        self.recipients: list[int] = []
+        #: Per event: ``(name, recipient index or NO_RECIPIENT)``, shared (see above).
+        self.said: list[tuple[str, int]] = []
         self.histories: list[History] = []
         self.positions: list[int] = []
 
-    def add(self, time: int, name: str, recipient: int, history: History, position: int) -> int:
-        """Record an event (``recipient``: an index, or NO_RECIPIENT); return its row."""
+    def add(self, time: int, said: tuple[str, int], history: History, position: int) -> int:
+        """Record an event (``said``: its name and recipient index); return its row.
+
+        ``Simulation._perform`` writes the same four columns itself, without the call.
+        """
         self.times.append(time)
-        self.names.append(name)
-        self.recipients.append(recipient)
+        self.said.append(said)
         self.histories.append(history)
         self.positions.append(position)
-        return len(self.names) - 1
+        return len(self.said) - 1
+
+    def name(self, row: int) -> str:
+        """The name of the event at ``row``."""
+        return self.said[row][0]
+
+    def recipient_index(self, row: int) -> int:
+        """The index among its envelope's recipients of the one it concerns, or NO_RECIPIENT."""
+        return self.said[row][1]
 
     def __len__(self) -> int:
         return len(self.times)
@@ -218,9 +230,9 @@ class EventLog(ReadOnlyList[Event]):
         """The event at ``row`` (from 0), made now."""
         history = self.histories[row]
         envelope = history.envelope
-        index = self.recipients[row]
+        name, index = self.said[row]
         return Event(
-            row + 1, self.times[row], self.names[row], envelope,
+            row + 1, self.times[row], name, envelope,
             None if index < 0 else envelope.recipients[index], history, self.positions[row],
         )  # fmt: skip
 

@@ -50,7 +50,7 @@ from .time import HORIZON_MS
 if TYPE_CHECKING:
     from .envelope import Envelope
 
-__all__ = ["History", "Shape", "Step"]
+__all__ = ["UNKNOWN", "History", "Shape", "Step"]
 
 #: What an action emits: ``(event name, recipient index or NO_RECIPIENT)``, in order
 #: (a number either way, as the event log's column keeps it).
@@ -69,6 +69,8 @@ _KIND_CODES: Final = {kind: code for code, kind in enumerate(ACTIONS)}
 assert len(ACTIONS) <= 16 and HORIZON_MS < 1 << (63 - TIME_SHIFT)
 #: Kept whole instead (a reason, or a recipient index past the packed range).
 UNPACKED: Final = -1
+#: What ``Shape.table.get(key, UNKNOWN)`` gives for an entry not found yet.
+UNKNOWN: Final = object()
 _NO_STEPS: Final = array("q")
 
 
@@ -91,14 +93,15 @@ class Shape:
     in the order first seen: node 0 is the draft (everything ``created``).
     """
 
-    __slots__ = ("_envelope", "_numbers", "_statuses", "_table")
+    __slots__ = ("_envelope", "_numbers", "_statuses", "table")
 
     def __init__(self, envelope: Envelope) -> None:
         # The first envelope of the shape: the states apply is asked about are built on it.
         self._envelope = envelope
         self._statuses: list[tuple[str, tuple[str, ...]]] = []
         self._numbers: dict[tuple[str, tuple[str, ...]], int] = {}
-        self._table: dict[tuple[int, str, int | None], Step] = {}
+        #: The entries found so far, by (node, action, recipient index); see :meth:`step`.
+        self.table: dict[tuple[int, str, int | None], Step] = {}
         self._node(CREATED, tuple(CREATED for _ in envelope.recipients))
 
     @staticmethod
@@ -108,7 +111,7 @@ class Shape:
         Routing is the recipients grouped by routing order, lowest first: orders
         1 and 2 route as 10 and 20 do, so they share a shape.
         """
-        return tuple(r.role for r in envelope.recipients), envelope.routing
+        return tuple([r.role for r in envelope.recipients]), envelope.routing
 
     def _node(self, status: str, recipients: tuple[str, ...]) -> int:
         statuses = (status, recipients)
@@ -126,7 +129,7 @@ class Shape:
         """What ``action`` (on recipient ``index``) does to an envelope at ``node``."""
         key = (node, action, index)
         try:
-            return self._table[key]
+            return self.table[key]
         except KeyError:
             pass
         status, recipients = self._statuses[node]
@@ -148,7 +151,7 @@ class Shape:
             )
             entry = (node_after, events,
                      pack(action, index))  # fmt: skip
-        self._table[key] = entry
+        self.table[key] = entry
         return entry
 
 

@@ -32,7 +32,7 @@ from .envelope import (
 )
 from .errors import ConfigurationError, InvalidAction
 from .events import EventLog
-from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
+from .history import CREATION, TIME_SHIFT, UNKNOWN, UNPACKED, History, Shape
 from .ids import guid_maker
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
@@ -52,8 +52,8 @@ When = timedelta | str | datetime
 #: plain values, which the garbage collector stops tracking (see the scheduler).
 Action = tuple[int, str, str, int | None, str | None, str | None]
 
-#: How a channel takes an event: its row, its envelope's history, its position there.
-Offer = Callable[[int, History, int], None]
+#: How a channel takes an event: its row, its envelope's history, its position there, now.
+Offer = Callable[[int, History, int, int], None]
 
 
 def _describe(action: Action, envelope: Envelope) -> str:
@@ -109,6 +109,9 @@ class Simulation:
         self.scheduler = Scheduler(horizon=HORIZON_MS)
         #: Every event of the run, in order (kept as columns; see EventLog).
         self.events = EventLog()
+        events = self.events
+        self._record = (events.times.append, events.said.append, events.histories.append,
+                        events.positions.append)  # fmt: skip
         self._ledger = Ledger(self.events)
         #: Every delivery attempt, in the order they started (views of the ledger's rows).
         self.attempts = AttemptLog(self._ledger)
@@ -432,7 +435,11 @@ class Simulation:
                     envelope=key, action=kind, status="none",
                 )  # fmt: skip
             history = found
-            step = history.shape.step(history.node, kind, index)
+            shape = history.shape
+            # Shape.step, with its table looked up here first: this runs once per action.
+            step = shape.table.get((history.node, kind, index), UNKNOWN)
+            if step is UNKNOWN:
+                step = shape.step(history.node, kind, index)
             if step is None:
                 raise self._refused(action, history)
             history.node, emitted, packed = step
@@ -441,14 +448,21 @@ class Simulation:
             else:
                 history.add(now, kind, index, reason, packed)
         route = self._routes.get(key if key in self._scoped else None) or self._route(key)
-        record = self.events.add
-        for name, index in emitted:
+        # EventLog.add, written out with its columns' own append methods (once per event).
+        said = self.events.said
+        add_time, add_said, add_history, add_position = self._record
+        for pair in emitted:
             # Counted before it is offered: a listener called now sees the state up to it.
             history.count = position = history.count + 1
-            event = record(now, name, index, history, position)
+            event = len(said)
+            add_time(now)
+            add_said(pair)
+            add_history(history)
+            add_position(position)
+            name = pair[0]
             for subscribed, offer in route:
                 if name in subscribed:
-                    offer(event, history, position)
+                    offer(event, history, position, now)
 
     def _refused(self, action: Action, history: History) -> InvalidAction:
         """The lifecycle's own error for an action it does not allow, naming the action."""

@@ -65,7 +65,7 @@ class AggregateChannel(Channel):
         # Failed messages waiting for a release, in the order they first failed.
         self.failed: dict[int, None] = {}
 
-    def offer(self, event: int, history: History, position: int) -> None:
+    def offer(self, event: int, history: History, position: int, now: int) -> None:
         key = history.envelope.id
         ledger = self.ledger
         message = self.open.get(key)
@@ -75,7 +75,7 @@ class AggregateChannel(Channel):
         message = ledger.add_message(self.number, event, S_OPEN)
         self.open[key] = message
         self.message_rows.append(message)
-        self.scheduler.at(self.scheduler.now + self.window, self._fall_due, message)
+        self.scheduler.at(now + self.window, self._fall_due, message)
 
     def _fall_due(self, message: int) -> None:
         self.ledger.m_state[message] = S_QUEUED

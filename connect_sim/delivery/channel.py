@@ -92,10 +92,10 @@ class Channel:
         #: The failure log, in the order messages went there.
         self.failures: list[Failure] = []
 
-    def offer(self, event: int, history: History, position: int) -> None:
+    def offer(self, event: int, history: History, position: int, now: int) -> None:
         """Take one subscribed event of the run: its row, its envelope's history, its position.
 
-        The simulation filters by subscription; the event happens now.
+        The simulation filters by subscription; the event happens ``now`` (the clock).
         """
         raise NotImplementedError
 

@@ -139,11 +139,11 @@ class Ledger:
 
     def delivered_at_once(
         self, channel: int, event: int, time: int, position: int, status: int
-    ) -> int:
+    ) -> tuple[int, int]:
         """A message of ``channel`` for ``event``, delivered by its first attempt at once.
 
         SIM's common case: the message and its attempt written, and settled, in one
-        call; returns the attempt's row.  The writes of :meth:`add_message` and
+        call; returns the message's row and the attempt's.  The writes of :meth:`add_message` and
         :meth:`delivered_now`, written out: this is the path of nearly every message
         of a large run, and calling those two costs 5 % of a run's instructions
         (callgrind, the delivery benchmark).  ``tests/test_fast_path.py`` holds the
@@ -164,7 +164,7 @@ class Ledger:
         self.a_generated.append(time)
         self.a_status.append(status)
         self.a_outcome.append(O_DELIVERED)
-        return attempt
+        return message, attempt
 
     def delivered_now(
         self, message: int, time: int, number: int, position: int, generated: int, status: int

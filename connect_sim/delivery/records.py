@@ -119,13 +119,13 @@ class Message:
     @property
     def event(self) -> str:
         """The name of the most recent event the message stands for."""
-        return self._ledger.events.names[self._last_event_row()]
+        return self._ledger.events.name(self._last_event_row())
 
     @property
     def merged_events(self) -> tuple[str, ...]:
         """The names of all the events it stands for, oldest first."""
-        names = self._ledger.events.names
-        return tuple(names[row] for row in self._event_rows())
+        name = self._ledger.events.name
+        return tuple(name(row) for row in self._event_rows())
 
     @property
     def history(self) -> History:
@@ -171,7 +171,7 @@ class Message:
     def recipient(self) -> Recipient | None:
         """The recipient of its most recent event, or ``None`` for an envelope event."""
         ledger = self._ledger
-        index = ledger.events.recipients[self._last_event_row()]
+        index = ledger.events.recipient_index(self._last_event_row())
         return None if index < 0 else self.envelope.recipients[index]
 
     @property

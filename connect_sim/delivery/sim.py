@@ -47,7 +47,7 @@ class SimChannel(Channel):
         self.waiting: deque[int] = deque()  # message rows, the head first
         self.down = False
 
-    def offer(self, event: int, history: History, position: int) -> None:
+    def offer(self, event: int, history: History, position: int, now: int) -> None:
         ledger = self.ledger
         waiting = self.waiting
         idle = not (waiting or self.busy or self.down)
@@ -59,11 +59,11 @@ class SimChannel(Channel):
             response = answer()
             status = response[0]
             if response[1] == 0 and type(status) is int and 200 <= status < 300:
-                row = ledger.delivered_at_once(
-                    self.number, event, self.scheduler.now, position, status
+                message, attempt = ledger.delivered_at_once(
+                    self.number, event, now, position, status
                 )
-                self.message_rows.append(ledger.a_message[row])
-                self.delivered_rows.append(row)
+                self.message_rows.append(message)
+                self.delivered_rows.append(attempt)
                 self.attempt_count += 1
                 return
         else:
@@ -79,7 +79,7 @@ class SimChannel(Channel):
         # turn written out, and it stops where _pump would (nothing waits behind the
         # head).  The event happens now, so now is its generated time.
         ledger.m_state[message] = S_IN_FLIGHT
-        attempt = self._attempt(message, position, self.scheduler.now, response=response)
+        attempt = self._attempt(message, position, now, response=response)
         if attempt is None:
             return  # in flight: its end settles it
         if 200 <= ledger.a_status[attempt] < 300:
