@@ -50,7 +50,7 @@ from .time import HORIZON_MS
 if TYPE_CHECKING:
     from .envelope import Envelope
 
-__all__ = ["UNKNOWN", "History", "Shape", "Step"]
+__all__ = ["History", "Shape", "Step"]
 
 #: What an action emits: ``(event name, recipient index or NO_RECIPIENT)``, in order
 #: (a number either way, as the event log's column keeps it).
@@ -69,8 +69,6 @@ _KIND_CODES: Final = {kind: code for code, kind in enumerate(ACTIONS)}
 assert len(ACTIONS) <= 16 and HORIZON_MS < 1 << (63 - TIME_SHIFT)
 #: Kept whole instead (a reason, or a recipient index past the packed range).
 UNPACKED: Final = -1
-#: What ``Shape.table.get(key, UNKNOWN)`` gives for an entry not found yet.
-UNKNOWN: Final = object()
 _NO_STEPS: Final = array("q")
 
 

@@ -32,7 +32,7 @@ from .envelope import (
 )
 from .errors import ConfigurationError, InvalidAction
 from .events import EventLog
-from .history import CREATION, TIME_SHIFT, UNKNOWN, UNPACKED, History, Shape
+from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
 from .ids import guid_maker
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
@@ -436,9 +436,9 @@ class Simulation:
                 )  # fmt: skip
             history = found
             shape = history.shape
-            # Shape.step, with its table looked up here first: this runs once per action.
-            step = shape.table.get((history.node, kind, index), UNKNOWN)
-            if step is UNKNOWN:
+            try:  # Shape.step, with its table looked up here first: this runs once per action
+                step = shape.table[history.node, kind, index]
+            except KeyError:
                 step = shape.step(history.node, kind, index)
             if step is None:
                 raise self._refused(action, history)

@@ -59,11 +59,9 @@ class SimChannel(Channel):
             response = answer()
             status = response[0]
             if response[1] == 0 and type(status) is int and 200 <= status < 300:
-                message, attempt = ledger.delivered_at_once(
-                    self.number, event, now, position, status
-                )
-                self.message_rows.append(message)
-                self.delivered_rows.append(attempt)
+                rows = ledger.delivered_at_once(self.number, event, now, position, status)
+                self.message_rows.append(rows[0])
+                self.delivered_rows.append(rows[1])
                 self.attempt_count += 1
                 return
         else:
