@@ -44,7 +44,7 @@ class Result:
     def attempts(self) -> Rows[Attempt]:
         """Every delivery attempt of every configuration, in the order they started."""
         ledger = self._simulation._ledger
-        return Rows(range(len(ledger.a_time)), partial(Attempt, ledger))
+        return Rows(range(ledger.attempts), partial(Attempt, ledger))
 
     @property
     def events(self) -> Rows[Event]:
@@ -98,6 +98,7 @@ class Result:
         """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
+            channel.ledger.flush()
             state = channel.ledger.m_state
             counts = Counter(state[row] for row in channel.message_rows)
             out[name] = {

@@ -194,6 +194,7 @@ class Channel:
     def pending(self) -> list[Message]:
         """Messages neither delivered nor in the failure log, in creation order."""
         ledger = self.ledger
+        ledger.flush()
         state = ledger.m_state
         return [Message(ledger, row) for row in self.message_rows if state[row] in PENDING_CODES]
 

@@ -83,6 +83,8 @@ class Message:
     __slots__ = ("_ledger", "_row")
 
     def __init__(self, ledger: Ledger, row: int) -> None:
+        if ledger.quick:  # rows delivered at once, not written out yet (see the ledger)
+            ledger.flush()
         self._ledger = ledger
         self._row = row
 
@@ -221,6 +223,8 @@ class Attempt:
     __slots__ = ("_ledger", "_row")
 
     def __init__(self, ledger: Ledger, row: int) -> None:
+        if ledger.quick:  # rows delivered at once, not written out yet (see the ledger)
+            ledger.flush()
         self._ledger = ledger
         self._row = row
 
@@ -422,21 +426,21 @@ class AttemptLog(ReadOnlyList[Attempt]):
         self._ledger = ledger
 
     def __len__(self) -> int:
-        return len(self._ledger.a_time)
+        return self._ledger.attempts
 
     @overload
     def __getitem__(self, index: int) -> Attempt: ...
     @overload
     def __getitem__(self, index: slice) -> list[Attempt]: ...
     def __getitem__(self, index: int | slice) -> Attempt | list[Attempt]:
-        rows = range(len(self._ledger.a_time))
+        rows = range(self._ledger.attempts)
         if isinstance(index, slice):
             return [Attempt(self._ledger, row) for row in rows[index]]
         return Attempt(self._ledger, rows[index])  # negative indexes, IndexError: as a list
 
     def __iter__(self) -> Iterator[Attempt]:
         ledger = self._ledger
-        return (Attempt(ledger, row) for row in range(len(ledger.a_time)))
+        return (Attempt(ledger, row) for row in range(ledger.attempts))
 
     def __repr__(self) -> str:
         return f"<AttemptLog of {len(self)} attempts>"
