@@ -16,6 +16,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Final
 
 from .account import Account
 from .configuration import MODES, Configuration
@@ -40,7 +41,14 @@ from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
 from .text import check_text
-from .time import DEFAULT_START, HORIZON_MS, check_start, duration_ms, format_duration
+from .time import (
+    DEFAULT_START,
+    HORIZON_MS,
+    MAX_DURATION_MS,
+    check_start,
+    duration_ms,
+    format_duration,
+)
 
 __all__ = ["Action", "Simulation"]
 
@@ -54,6 +62,12 @@ Action = tuple[int, str, str, int | None, str | None, str | None]
 
 #: How a channel takes an event: its row, its envelope's history, its position there, now.
 Offer = Callable[[int, History, int, int], None]
+
+
+_NO_TIME: Final = timedelta(0)
+_LONGEST: Final = timedelta(milliseconds=MAX_DURATION_MS)
+#: What an envelope created without documents has (one tuple, shared).
+_DEFAULT_DOCUMENTS: Final = (DEFAULT_DOCUMENT,)
 
 
 def _describe(action: Action, envelope: Envelope) -> str:
@@ -188,7 +202,8 @@ class Simulation:
         none without one.  ``custom_fields`` are the
         envelope's text custom fields, name to value, in the order given.
         """
-        check_text(subject, "subject", empty=True)
+        if not (type(subject) is str and subject.isascii()):
+            check_text(subject, "subject", empty=True)
         time = self._when(at)  # before anything is kept: a refused call leaves no trace
         if id is None:
             id = f"envelope-{len(self._envelopes) + 1}"
@@ -200,7 +215,7 @@ class Simulation:
         envelope = Envelope(
             id, self._guid(id), subject, bound, given=given,
             custom_fields=checked_custom_fields(id, custom_fields),
-            documents=numbered_documents(id, documents) or (DEFAULT_DOCUMENT,),
+            documents=numbered_documents(id, documents) or _DEFAULT_DOCUMENTS,
         )  # fmt: skip
         self._envelopes[id] = envelope
         self.scheduler.add((time, "create", id, None, None, None))
@@ -232,7 +247,11 @@ class Simulation:
 
     def _when(self, at: When) -> int:
         """An action's time in ms, which may not be before the clock."""
-        time = self._time(at)
+        if type(at) is timedelta and _NO_TIME <= at <= _LONGEST:
+            # duration_ms's common case, written out: every action of a scenario comes here.
+            time = at.days * 86_400_000 + at.seconds * 1000 + (at.microseconds + 500) // 1000
+        else:
+            time = self._time(at)
         if time < self.scheduler.now:
             raise ConfigurationError(
                 f"at: {format_duration(time)} is in the past (the clock is at "
@@ -249,7 +268,8 @@ class Simulation:
         reason: str | None,
         source: str | None,
     ) -> None:
-        self._own(envelope)
+        if type(envelope) is not Envelope or self._envelopes.get(envelope.id) is not envelope:
+            self._own(envelope)  # which says what is wrong
         time = self._when(at)
         if reason is not None:
             check_text(reason, "reason", empty=True)

@@ -125,7 +125,8 @@ def duration_ms(value: timedelta | str, what: str) -> int:
     2
     """
     if type(value) is timedelta and _NO_TIME <= value <= _LONGEST:
-        return (value + _HALF_MS) // _ONE_MS  # the common case: the rule below, in C
+        # The common case: the rule below, on the parts (whole seconds are whole ms).
+        return value.days * 86_400_000 + value.seconds * 1000 + (value.microseconds + 500) // 1000
     if isinstance(value, timedelta):
         micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
         ms = (micros + 500) // 1000
