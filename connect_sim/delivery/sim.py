@@ -95,23 +95,32 @@ class SimChannel(Channel):
         answer = self.answer
         now = self.scheduler.now
         while waiting and not self.busy and not self.down:
+            response = None
+            if answer is not None:
+                # A flush after a retry, to a session that answers without reading the
+                # attempt: the run of messages it accepts at once, one answer each, in
+                # order, is written and settled in one go.
+                accepted: list[int] = []
+                statuses: list[int] = []
+                while waiting:
+                    response = answer()
+                    status = response[0]
+                    if not (response[1] == 0 and type(status) is int and 200 <= status < 300):
+                        break  # the head's answer: the general path below takes it
+                    accepted.append(waiting.popleft())
+                    statuses.append(status)
+                else:
+                    response = None
+                if accepted:
+                    first = ledger.delivered_in_turn(accepted, now, statuses)
+                    self.delivered_rows.extend(range(first, first + len(accepted)))
+                    self.attempt_count += len(accepted)
+                if response is None:
+                    return  # all delivered
             head = waiting[0]
             # A SIM message carries its own event's snapshot and time, on every attempt.
             event = ledger.m_event[head]
             position, generated = events.positions[event], events.times[event]
-            response = None
-            if answer is not None:
-                # A flush after a retry, to a session that answers without reading the
-                # attempt: a 2xx at once is written and settled in one go.
-                response = answer()
-                status = response[0]
-                if response[1] == 0 and type(status) is int and 200 <= status < 300:
-                    number = ledger.attempts_of(head) + 1
-                    row = ledger.delivered_now(head, now, number, position, generated, status)
-                    self.attempt_count += 1
-                    waiting.popleft()
-                    self.delivered_rows.append(row)
-                    continue
             ledger.m_state[head] = S_IN_FLIGHT
             attempt = self._attempt(head, position, generated, response=response)
             if attempt is not None:
