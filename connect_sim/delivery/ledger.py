@@ -43,7 +43,8 @@ reading to the general path's.
 from __future__ import annotations
 
 from array import array
-from itertools import repeat
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -86,6 +87,18 @@ ROW: Final = "i"
 # A message delivered at once, packed: event row << 32 | channel << 10 | status.
 _CHANNEL_BITS: Final = 22
 _STATUS_BITS: Final = 10
+
+
+def _repeated(typecode: str, value: int, count: int) -> array[int]:
+    """``count`` times ``value``, as an array (made by C, where extending by a repeat is not)."""
+    return array(typecode, (value,)) * count
+
+
+def _gather(column: Sequence[int], rows: Sequence[int], typecode: str = "q") -> array[int]:
+    """``column[row]`` for each of ``rows``, as an array, gathered by C (``itemgetter``)."""
+    if len(rows) == 1:  # one index: itemgetter gives the item, not a tuple of it
+        return array(typecode, (column[rows[0]],))
+    return array(typecode, itemgetter(*rows)(column))
 
 
 class Ledger:
@@ -152,24 +165,24 @@ class Ledger:
             return
         count = len(quick)
         first_message, first_attempt = len(self.m_event), len(self.a_time)
-        event = array(ROW, [packed >> 32 for packed in quick])
-        times = array("q", map(self.events.times.__getitem__, event))
+        event = [packed >> 32 for packed in quick]
+        times = _gather(self.events.times, event)
         channel_mask = (1 << _CHANNEL_BITS) - 1
         self.m_channel.extend(array("I", [packed >> _STATUS_BITS & channel_mask
                                           for packed in quick]))  # fmt: skip
-        self.m_event.extend(event)
-        self.m_state.extend(repeat(S_DELIVERED, count))
-        self.m_last.extend(range(first_attempt, first_attempt + count))
+        self.m_event.extend(array(ROW, event))
+        self.m_state.extend(_repeated("B", S_DELIVERED, count))
+        self.m_last.extend(array(ROW, range(first_attempt, first_attempt + count)))
         self.m_end.extend(times)
-        self.a_message.extend(range(first_message, first_message + count))
+        self.a_message.extend(array(ROW, range(first_message, first_message + count)))
         self.a_time.extend(times)
         self.a_end.extend(times)
-        self.a_number.extend(repeat(1, count))
-        self.a_position.extend(map(self.events.positions.__getitem__, event))
+        self.a_number.extend(_repeated("i", 1, count))
+        self.a_position.extend(_gather(self.events.positions, event, "i"))
         self.a_generated.extend(times)
         status_mask = (1 << _STATUS_BITS) - 1
         self.a_status.extend(array("h", [packed & status_mask for packed in quick]))
-        self.a_outcome.extend(repeat(O_DELIVERED, count))
+        self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         self.quick = array("q")
 
     def add_message(self, channel: int, event: int, state: int) -> int:
@@ -228,28 +241,39 @@ class Ledger:
         What :meth:`add_attempt` and the settlement after it write, for a SIM queue
         flushing after a retry: each attempt carries its message's own event (its
         snapshot and time), its status is the one given, and its message is
-        delivered by it.  Written column by column with the standard library's C
-        loops; returns the first attempt's row (the others follow it).
+        delivered by it.  Only the first message can have been attempted before
+        (SIM attempts the head only; ``SimChannel.check`` asserts it).  Written
+        column by column with C loops (a queue's rows are consecutive when it is
+        the run's only one, and then they are slices); returns the first
+        attempt's row (the others follow it).
         """
         if self.quick:
             self.flush()
         first = len(self.a_time)
         count = len(messages)
-        m_last, m_state, m_end, number = self.m_last, self.m_state, self.m_end, self.a_number
-        event = [self.m_event[message] for message in messages]
-        self.a_message.extend(messages)
-        self.a_time.extend(repeat(time, count))
-        self.a_end.extend(repeat(time, count))
-        number.extend([1 if last < 0 else number[last] + 1
-                       for last in map(m_last.__getitem__, messages)])  # fmt: skip
-        self.a_position.extend(map(self.events.positions.__getitem__, event))
-        self.a_generated.extend(map(self.events.times.__getitem__, event))
-        self.a_status.extend(statuses)
-        self.a_outcome.extend(repeat(O_DELIVERED, count))
-        for attempt, message in enumerate(messages, first):
-            m_state[message] = S_DELIVERED
-            m_last[message] = attempt
-            m_end[message] = time
+        head, last = messages[0], messages[-1]
+        consecutive = last - head == count - 1
+        event = self.m_event[head : last + 1] if consecutive else _gather(self.m_event, messages)
+        self.a_message.extend(array(ROW, messages))
+        self.a_time.extend(_repeated("q", time, count))
+        self.a_end.extend(_repeated("q", time, count))
+        self.a_number.append(self.attempts_of(head) + 1)
+        self.a_number.extend(_repeated("i", 1, count - 1))
+        self.a_position.extend(_gather(self.events.positions, event, "i"))
+        self.a_generated.extend(_gather(self.events.times, event))
+        self.a_status.extend(array("h", statuses))
+        self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
+        rows = range(first, first + count)
+        if consecutive:
+            self.m_state[head : last + 1] = _repeated("B", S_DELIVERED, count)
+            self.m_last[head : last + 1] = array(ROW, rows)
+            self.m_end[head : last + 1] = _repeated("q", time, count)
+        else:
+            m_state, m_last, m_end = self.m_state, self.m_last, self.m_end
+            for attempt, message in zip(rows, messages, strict=True):
+                m_state[message] = S_DELIVERED
+                m_last[message] = attempt
+                m_end[message] = time
         return first
 
     def carried(self, message: int) -> tuple[int, int]:

@@ -163,7 +163,11 @@ class SimChannel(Channel):
         if self.down:
             assert self.waiting, "down with nothing waiting"
             assert self.ledger.m_state[self.waiting[0]] == S_RETRY, f"head not {WAITING_RETRY}"
-        for message in self.waiting:
+        for place, message in enumerate(self.waiting):
             assert self.ledger.m_state[message] in PENDING_CODES, (
                 f"message #{message + 1} waits but is not pending"
+            )
+            # Only the head is ever attempted (Ledger.delivered_in_turn relies on it).
+            assert place == 0 or self.ledger.attempts_of(message) == 0, (
+                f"message #{message + 1} was attempted behind the head"
             )
