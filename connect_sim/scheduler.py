@@ -6,7 +6,8 @@ Two kinds of work share one clock.  *Actions* are the scenario's timeline
 (send, view, sign, ...), tuples whose first item is their instant: they are
 known before the run, so they are kept in a plain list, sorted once (stably,
 so actions given for the same instant keep the order they were given in) and
-consumed front to back.  *Timers* are what the
+consumed front to back, each slot emptied once its action has run (a run of a
+million envelopes frees its four million actions as it goes).  *Timers* are what the
 run schedules for itself (a message falling due, an attempt ending, a retry):
 they are kept in deques of ``(callback, argument)``, one deque per instant,
 found through a dict, with the instants in a :class:`sortedcontainers.SortedList`.
@@ -57,6 +58,9 @@ Callback = Callable[[Any], None]
 Timed = tuple[Any, ...]
 
 _by_time = itemgetter(0)
+#: What takes a performed action's place in the timeline, so that a long run frees its
+#: actions as it goes instead of holding all of them until the end.
+_DONE: Timed = ()
 
 
 class Scheduler:
@@ -191,6 +195,7 @@ class Scheduler:
             self._next = index + 1
             self.now = action[0]
             perform(action)
+            actions[index] = _DONE
             return True
         if soonest is None:
             return False
@@ -239,6 +244,7 @@ class Scheduler:
                     index += 1
                     self._next = index
                     perform(action)
+                    actions[index - 1] = _DONE  # performed: freed as the run goes
                 if self._incoming:  # an action added while running
                     self._defer()
                 continue
