@@ -15,7 +15,7 @@ every message that carries them; they are never copied.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Final, NamedTuple
 
 import attrs
@@ -238,7 +238,7 @@ DEFAULT_DOCUMENT: Final = Document(
 )
 
 
-@attrs.frozen(repr=False, init=False)
+@attrs.frozen(repr=False, init=False, eq=False)
 class Envelope:
     """An envelope in a simulation: its ids, subject and recipients (with ids assigned).
 
@@ -247,7 +247,10 @@ class Envelope:
 
     Attributes:
         id: the scenario's name for it (``"e1"``).
-        envelope_id: the GUID Connect would show, derived from the simulation seed.
+        envelope_id: the GUID Connect would show, derived from the simulation seed
+            when first read.  ``Envelope(...)`` takes the GUID, or a function of
+            ``id`` that makes it then: a run of a million envelopes derives only
+            the GUIDs that something reads (a body, a trace, a user).
         subject: the email subject.
         recipients: the recipients in the order given, each with its ``recipient_id``.
         custom_fields: the envelope's text custom fields, ``(name, value)`` in order.
@@ -257,7 +260,8 @@ class Envelope:
     """
 
     id: str
-    envelope_id: str
+    # The GUID, or until first read the function of id that makes it (see envelope_id).
+    _envelope_id: str | Callable[[str], str] = attrs.field(alias="envelope_id")
     subject: str
     recipients: tuple[Recipient, ...]
     given: tuple[Recipient, ...] = attrs.field(default=(), eq=False)
@@ -269,7 +273,7 @@ class Envelope:
     def __init__(
         self,
         id: str,
-        envelope_id: str,
+        envelope_id: str | Callable[[str], str],
         subject: str,
         recipients: tuple[Recipient, ...],
         given: tuple[Recipient, ...] = (),
@@ -287,6 +291,33 @@ class Envelope:
         _set_documents(self, documents)
         _set_routing(self, _routing(tuple([r.routing_order for r in recipients])))
         _set_recipient_ids(self, tuple([r.recipient_id for r in recipients]))
+
+    @property
+    def envelope_id(self) -> str:
+        """The GUID Connect would show (derived when first read, then kept)."""
+        guid = self._envelope_id
+        if not isinstance(guid, str):
+            guid = guid(self.id)
+            _set_envelope_id(self, guid)
+        return guid
+
+    # Equality and hashing by value, as attrs would write them, but with the GUID as
+    # read: an envelope whose GUID is still to be made equals one made with it.
+    def _compared(self) -> tuple[object, ...]:
+        return (self.id, self.envelope_id, self.subject, self.recipients, self.custom_fields,
+                self.documents)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
 
     def recipient(self, key: str | Recipient) -> int:
         """The index of a recipient, given its id or the object given at creation."""

@@ -141,7 +141,7 @@ class Simulation:
         # The feeds given to feed(), by number; None once one is used up.
         self._feeds: list[Iterator[When] | None] = []
         self._started = False
-        self._guid = guid_maker(seed)  # an envelope's GUID from its id
+        self._guid = guid_maker(seed)  # an envelope's GUID from its id, made when first read
 
     # -- building ------------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class Simulation:
             raise ConfigurationError(f"an envelope with id {id!r} exists already")
         given, bound = numbered_recipients(id, recipients)
         envelope = Envelope(
-            id, self._guid(id), subject, bound, given=given,
+            id, self._guid, subject, bound, given=given,
             custom_fields=checked_custom_fields(id, custom_fields),
             documents=numbered_documents(id, documents) or _DEFAULT_DOCUMENTS,
         )  # fmt: skip

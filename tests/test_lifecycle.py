@@ -9,6 +9,7 @@ import pytest
 
 import connect_sim as cs
 from connect_sim.envelope import Envelope, initial_state
+from connect_sim.ids import derived_guid
 from connect_sim.lifecycle import apply, lifecycle_diagram
 
 T = timedelta(seconds=1)
@@ -315,3 +316,29 @@ def test_an_action_before_the_envelope_exists_is_refused_by_the_run() -> None:
     sim.send(env, at=timedelta(minutes=1))
     with pytest.raises(cs.InvalidAction, match="not created until later"):
         sim.run()
+
+
+def test_an_envelope_guid_is_made_when_first_read_and_compares_as_if_given() -> None:
+    made: list[str] = []
+
+    def guid(id: str) -> str:
+        made.append(id)
+        return f"guid-of-{id}"
+
+    lazy = Envelope("e1", guid, "Hi", (SUE,))
+    given = Envelope("e1", "guid-of-e1", "Hi", (SUE,))
+    assert made == []
+    assert lazy == given and hash(lazy) == hash(given) and made == ["e1"]
+    assert lazy.envelope_id == "guid-of-e1" and made == ["e1"]  # made once, then kept
+    assert lazy != Envelope("e1", "another", "Hi", (SUE,))
+    assert attrs.evolve(lazy, subject="Other").envelope_id == "guid-of-e1"
+
+
+def test_a_simulation_derives_the_guids_of_its_envelopes_only_when_read() -> None:
+    sim = cs.Simulation(seed=7)
+    sim.add_configuration(cs.Configuration("c"))
+    env = sim.create_envelope("S", [SUE])
+    sim.send(env)
+    sim.run()
+    assert not isinstance(env._envelope_id, str)  # a run that reads no body makes none
+    assert env.envelope_id == derived_guid(7, env.id)
