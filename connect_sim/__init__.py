@@ -29,6 +29,7 @@ from .errors import (
     ConfigurationError,
     ConnectSimError,
     InvalidAction,
+    InvalidOperation,
     PayloadError,
     ScenarioError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "InPersonSigner",
     "Intermediary",
     "InvalidAction",
+    "InvalidOperation",
     "Message",
     "PayloadError",
     "Recipient",

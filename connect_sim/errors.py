@@ -6,6 +6,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectSimError",
     "InvalidAction",
+    "InvalidOperation",
     "PayloadError",
     "ScenarioError",
 ]
@@ -36,6 +37,21 @@ class InvalidAction(ConnectSimError):
         self.action = action
         self.status = status
         self.recipient = recipient
+
+
+class InvalidOperation(ConnectSimError):
+    """An administrative action that the configuration's state does not allow.
+
+    Pausing a paused configuration, resuming one that is not paused, deleting
+    a failure the log does not hold, ...: found when the run reaches the
+    action.  The message names the action, the instant and the problem;
+    raising it changes nothing, and the run stops there with the action unrun.
+    """
+
+    def __init__(self, message: str, *, action: str, configuration: str | None) -> None:
+        super().__init__(message)
+        self.action = action
+        self.configuration = configuration
 
 
 class ConfigurationError(ConnectSimError, ValueError):

@@ -477,7 +477,8 @@ def write_run(result: Result, out: str | Path) -> list[Path]:
         trace = _open_file(writer.staging / TRACE)
         try:
             for record, body in iter_trace(result):
-                writer.add_body(record["body"], body)
+                if body is not None:  # a skip or an action has none
+                    writer.add_body(record["body"], body)
                 _append(trace, (_dumps(record) + "\n").encode("utf-8"))
         finally:
             trace.close()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message
+from .delivery.ledger import SKIPPED
+from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message, Skip
 from .envelope import EnvelopeState
 from .formats import JSON_CONTENT_TYPE
 from .render.memo import remember
@@ -104,6 +105,44 @@ class _Tracer:
             text = remember(self._instants, ms, format_instant(self._start, ms))
         return text
 
+    def skip(self, skip: Skip) -> dict[str, Any]:
+        """A skip's record: the fields of the attempt it stands for, with no status or body."""
+        message = skip.message
+        recipient = message.recipient
+        snapshot = skip.snapshot
+        instant = self._instant
+        return {
+            "time": instant(skip.time),
+            "end": instant(skip.time),
+            "configuration": skip.configuration,
+            "mode": self._modes[skip.configuration],
+            "sequence": message.sequence,
+            "event": message.event,
+            "envelope_id": message.envelope.id,
+            "envelope_guid": message.envelope.envelope_id,
+            "recipient_id": None if recipient is None else recipient.recipient_id,
+            "generated": instant(skip.generated),
+            "attempt": skip.number,
+            "retry_count": skip.retry_count,
+            "duplicate": False,
+            "status": None,
+            "outcome": SKIPPED,
+            "envelope_status": snapshot.status,
+            "recipient_statuses": snapshot.recipient_statuses,
+            "merged_events": list(message.merged_events),
+            "body": None,
+            "headers": None,
+        }
+
+    def action(self, record: dict[str, Any]) -> dict[str, Any]:
+        """An administrative action's record, its time written as the attempts' are."""
+        return {**record, "time": self._instant(record["time"])}
+
+    def note(self, result: Result, kind: str, details: Any) -> dict[str, Any]:
+        if kind == "skip":
+            return self.skip(Skip(result.simulation._ledger, *details))
+        return self.action(details)
+
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
         """The ``number``-th attempt's record, with its (rendered) ``headers``."""
         message = attempt.message
@@ -134,35 +173,60 @@ class _Tracer:
         }
 
 
-def trace_records(result: Result) -> list[dict[str, Any]]:
-    """One record per delivery attempt, in the order the attempts started.
+def _in_order(result: Result) -> Iterator[tuple[int, Attempt] | tuple[str, Any]]:
+    """The attempts, numbered from 1, with the skips and actions between them, in run order.
 
-    Each record names the attempt's body file (see :func:`body_path`) and
+    A note (``(kind, details)``: see the ledger's "Between the attempts") goes
+    before the attempt that was next when it happened.
+    """
+    notes = result.simulation._ledger.notes
+    at = 0
+    for number, attempt in enumerate(result.simulation.attempts, start=1):
+        while at < len(notes) and notes[at][0] < number:
+            yield notes[at][1], notes[at][2]
+            at += 1
+        yield number, attempt
+    for _, kind, details in notes[at:]:
+        yield kind, details
+
+
+def trace_records(result: Result) -> list[dict[str, Any]]:
+    """One record per delivery attempt, skip and administrative action, in the order of the run.
+
+    Each attempt's record names its body file (see :func:`body_path`) and
     carries its headers (see :func:`shown_headers`); rendering them is the
-    costly part of a trace, and each attempt keeps what it rendered.  For a
-    long run, :func:`iter_trace` makes the same records one at a time and
-    keeps nothing.
+    costly part of a trace, and each attempt keeps what it rendered.  A skip's
+    record has the attempt's fields with ``outcome`` ``skipped``, no status and
+    no body; an action's is ``{"time", "action", ...}``.  For a long run,
+    :func:`iter_trace` makes the same records one at a time and keeps nothing.
     """
     tracer = _Tracer(result)
     return [
-        tracer.record(number, attempt, attempt.headers)
-        for number, attempt in enumerate(result.simulation.attempts, start=1)
+        tracer.record(item[0], item[1], item[1].headers)
+        if isinstance(item[0], int)
+        else tracer.note(result, item[0], item[1])
+        for item in _in_order(result)
     ]
 
 
-def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """Each attempt's trace record (as :func:`trace_records` makes it) and its body, in turn.
+def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+    """Each trace record (as :func:`trace_records` makes it) and its body, in turn.
 
-    Bodies and headers are rendered afresh and not kept by the attempts (see
+    Skips and administrative actions have no body (``None``).  Bodies and
+    headers are rendered afresh and not kept by the attempts (see
     :meth:`Attempt.render <connect_sim.Attempt.render>`), so a caller that
     writes each pair and lets it go holds one body at a time, however long
     the run.  Raises :class:`~connect_sim.errors.PayloadError` at the first
     body the format cannot carry.
     """
     tracer = _Tracer(result)
-    for number, attempt in enumerate(result.simulation.attempts, start=1):
-        body, headers = attempt.render()
-        yield tracer.record(number, attempt, headers), body
+    for item in _in_order(result):
+        if isinstance(item[0], int):
+            number, attempt = item
+            body, headers = attempt.render()
+            yield tracer.record(number, attempt, headers), body
+        else:
+            yield tracer.note(result, item[0], item[1]), None
 
 
 def summary(result: Result) -> dict[str, Any]:

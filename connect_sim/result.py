@@ -13,13 +13,14 @@ from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING
 
-from .delivery import Attempt, Channel, Failure, Message
+from .delivery import Attempt, Channel, Failure, Message, Skip
 from .delivery.ledger import PENDING_CODES, S_DELIVERED
 from .errors import ConfigurationError
 from .events import Event
 from .rows import Rows
 
 if TYPE_CHECKING:
+    from .operations import LogEntry
     from .simulation import Simulation
 
 __all__ = ["Result"]
@@ -87,15 +88,41 @@ class Result:
         return self.channel(name).messages
 
     def failures(self, name: str) -> list[Failure]:
-        """The configuration's failure log: messages that will never be delivered."""
+        """The messages the configuration gave up on (that will never be delivered), and why.
+
+        In the order it gave them up; deleted failure-log entries are here too.
+        The failure log as DocuSign lists it is :meth:`failure_log`.
+        """
         return list(self.channel(name).failures)
+
+    def failure_log(self, name: str) -> list[LogEntry]:
+        """The configuration's failure log when the run stopped (DocuSign's ``ConnectLog`` list).
+
+        See :meth:`Simulation.failure_log <connect_sim.Simulation.failure_log>`.
+        """
+        return self._simulation.failure_log(self.channel(name).name)
+
+    def skips(self, name: str) -> list[Skip]:
+        """The attempts the configuration did not make while paused, in the order of the run."""
+        channel = self.channel(name)
+        ledger = channel.ledger
+        return [
+            Skip(ledger, *details)
+            for _, kind, details in ledger.notes
+            if kind == "skip" and ledger.m_channel[details[1]] == channel.number
+        ]
 
     def pending(self, name: str) -> list[Message]:
         """Messages still queued (not delivered, not failed) when the run stopped."""
         return self.channel(name).pending()
 
     def summary(self) -> dict[str, dict[str, int | str]]:
-        """Per configuration: mode and counts of messages generated, delivered, failed, pending."""
+        """Per configuration: mode and counts of messages generated, delivered, failed, pending.
+
+        Each message counts once, where it ended (``failed``: given up, deleted by
+        the administrator included); ``attempts`` and ``skipped`` count attempts
+        and skips.
+        """
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
             channel.ledger.flush()
@@ -108,5 +135,6 @@ class Result:
                 "failed": len(channel.failures),
                 "pending": sum(counts[code] for code in PENDING_CODES),
                 "attempts": channel.attempt_count,
+                "skipped": channel.skips,
             }
         return out

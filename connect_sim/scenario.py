@@ -72,7 +72,13 @@ _DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
 _ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documents"}
 _DOCUMENT = {"id", "name", "content"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order", "client_user_id"}
-_ACTION = {"at", "envelope", "do", "recipient", "reason"}
+_ACTION = {"at", "envelope", "do", "recipient", "reason", "configuration", "all", "failure_id"}
+#: The keys each administrative action takes, beside ``do`` and ``at``.
+_OPERATION_KEYS: Final = {
+    "pause": {"configuration"},
+    "resume": {"configuration"},
+    "delete_failure": {"configuration", "envelope", "all", "failure_id"},
+}
 # kind -> (model, allowed keys, required keys)
 _LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] = {
     "always_ok": (listeners.AlwaysOk, {"status", "latency"}, ()),
@@ -380,6 +386,12 @@ class Scenario:
         if "at" not in table:
             raise place.error(where, "missing key 'at'")
         at = _when(place, f"{where} at", table["at"], self.start)
+        if kind in _OPERATION_KEYS:
+            self._operation(place, sim, where, kind, table, at)
+            return
+        for key in ("configuration", "all", "failure_id"):
+            if key in table:
+                raise place.error(where, f"{key!r} is for administrative actions, not {kind!r}")
         try:
             envelope = sim.envelope(_text(place, where, table, "envelope"))
             sim.act(
@@ -388,6 +400,34 @@ class Scenario:
                 source=f"{self.path}: {where}",
             )  # fmt: skip
         except ConnectSimError as error:
+            raise place.wrap(where, error) from None
+
+    def _operation(
+        self, place: _Place, sim: Simulation, where: str, kind: str, table: dict[str, Any],
+        at: timedelta,
+    ) -> None:  # fmt: skip
+        allowed = _OPERATION_KEYS[kind]
+        for key in sorted(set(table) - allowed - {"do", "at"}):
+            keys = ", ".join(repr(k) for k in sorted(allowed))
+            raise place.error(where, f"{kind} takes {keys}, not {key!r}")
+        source = f"{self.path}: {where}"
+        try:
+            if kind == "delete_failure":
+                everything = table.get("all", False)
+                if not isinstance(everything, bool):
+                    raise place.error(where, f"all must be true or false, got {show(everything)}")
+                sim.delete_failure(
+                    _text(place, where, table, "configuration", required=False),
+                    _text(place, where, table, "envelope", required=False), at=at,
+                    failure_id=_text(place, where, table, "failure_id", required=False),
+                    all=everything, source=source,
+                )  # fmt: skip
+                return
+            name = _text(place, where, table, "configuration")
+            (sim.pause if kind == "pause" else sim.resume)(name, at=at, source=source)
+        except ConnectSimError as error:
+            if isinstance(error, ScenarioError):
+                raise
             raise place.wrap(where, error) from None
 
 

@@ -13,7 +13,19 @@ they are kept in deques of ``(callback, argument)``, one deque per instant,
 found through a dict, with the instants in a :class:`sortedcontainers.SortedList`.
 
 At one instant every action runs before any timer, and timers run first in,
-first out: the order they were scheduled in.  A timer that schedules another
+first out: the order they were scheduled in.  Between the two, work given to
+:meth:`Scheduler.after` while the instant's actions run (the deliveries that
+an administrative action at the same instant may still change: see
+``connect_sim.simulation``) runs once the last of them is done, in the order
+given.
+
+Some timers do not keep a run going: a paused configuration's next skip (see
+``connect_sim.delivery.sim``) would come round every retry interval until
+the horizon.  Their owner counts them in :attr:`Scheduler.idle`; when no
+action is left and every pending timer is idle, :meth:`Scheduler.run`
+without ``until`` stops, and :meth:`Scheduler.step` says there is nothing to
+do.  They stay pending, so a run that resumes the configuration later picks
+its retry clock up where it was.  A timer that schedules another
 for the same instant appends it to the deque being run.  Nothing is ordered by
 object identity or hashing, so the same inputs run the same callbacks in the
 same order in any process.
@@ -75,8 +87,8 @@ class Scheduler:
     ([('action', 5), ('timer', 5)], 5)
     """
 
-    __slots__ = ("__weakref__", "_actions", "_given", "_incoming", "_last", "_late", "_next",
-                 "_soonest", "_timers", "_times", "horizon", "now")  # fmt: skip
+    __slots__ = ("__weakref__", "_actions", "_after", "_given", "_incoming", "_last", "_late",
+                 "_next", "_soonest", "_timers", "_times", "horizon", "idle", "now")  # fmt: skip
 
     # The callback that performs an action is given to each run() and step(), never kept:
     # a scheduler that held its simulation's method would tie the two in a reference
@@ -95,8 +107,12 @@ class Scheduler:
         self._times = SortedList()  # instants that have timers, earliest first
         self._timers: dict[int, deque[tuple[Callback, Any]]] = {}
         self._soonest: int | None = None  # _times[0], kept at hand: read once per action
+        # Work for once the current instant's actions are done, before its timers.
+        self._after: deque[tuple[Callback, Any]] = deque()
         #: The current instant, in milliseconds since the scenario start.
         self.now = 0
+        #: How many pending timers do not keep a run going (see the module's doc).
+        self.idle = 0
 
     def add(self, action: Timed) -> None:
         """Put an action on the timeline (at ``action[0]``, not before the clock)."""
@@ -115,6 +131,24 @@ class Scheduler:
             if self._soonest is None or time < self._soonest:
                 self._soonest = time
         queue.append((callback, argument))
+
+    def after(self, callback: Callback, argument: Any = None) -> None:
+        """Run ``callback(argument)`` once the current instant's actions are done.
+
+        Before the instant's timers, in the order given.  Given while no action
+        runs (from a timer), it runs before the next timer or action.
+        """
+        self._after.append((callback, argument))
+
+    def _run_after(self) -> None:
+        after = self._after
+        while after:
+            callback, argument = after.popleft()
+            callback(argument)
+
+    def _only_idle_left(self) -> bool:
+        """True when every pending timer is idle (and some are): called only when ``idle``."""
+        return sum(len(queue) for queue in self._timers.values()) <= self.idle
 
     def _done_with(self, time: int) -> None:
         """Forget the emptied timer slot at ``time`` (always the soonest)."""
@@ -165,6 +199,8 @@ class Scheduler:
         Reads only: called during a run (by ``Simulation.check``), a merge would pull
         the late actions from under the running loop.
         """
+        if self._after:
+            return self.now
         times = [action[0] for action in self._incoming]
         if self._late:
             times.append(self._late[0][0])
@@ -176,6 +212,7 @@ class Scheduler:
 
     def __len__(self) -> int:
         waiting = len(self._actions) - self._next + len(self._incoming) + len(self._late)
+        waiting += len(self._after)
         return waiting + sum(len(queue) for queue in self._timers.values())
 
     def step(self, perform: Callable[[Any], None]) -> bool:
@@ -186,10 +223,17 @@ class Scheduler:
         actions, index, soonest = self._actions, self._next, self._soonest
         if soonest is not None and soonest > self.horizon:
             soonest = None
+        next_action = actions[index][0] if index < len(actions) else None
+        if self._after and next_action != self.now:  # the instant's actions are done
+            callback, argument = self._after.popleft()
+            callback(argument)
+            return True
+        if self.idle and next_action is None and self._only_idle_left():
+            return False
         if (
-            index < len(actions)
-            and actions[index][0] <= self.horizon
-            and (soonest is None or actions[index][0] <= soonest)
+            next_action is not None
+            and next_action <= self.horizon
+            and (soonest is None or next_action <= soonest)
         ):
             action = actions[index]
             self._next = index + 1
@@ -222,6 +266,7 @@ class Scheduler:
         index = self._next
         late = self._late
         end = self.horizon if until is None else min(until, self.horizon)
+        after = self._after
         while True:
             next_timer = self._soonest
             # The next action: the timeline's head, or a late one when strictly sooner.
@@ -234,6 +279,11 @@ class Scheduler:
             else:
                 from_heap = True
                 due = late[0][0] if late else None
+            if after and due != self.now:  # the instant's actions are done: what they left
+                self._run_after()
+                if self._incoming:
+                    self._defer()
+                continue
             if due is not None and (next_timer is None or due <= next_timer) and due <= end:
                 self.now = due
                 if from_heap:
@@ -249,6 +299,14 @@ class Scheduler:
                     self._defer()
                 continue
             if next_timer is None or next_timer > end:
+                break
+            if (
+                self.idle
+                and until is None
+                and index >= count
+                and not late
+                and self._only_idle_left()
+            ):
                 break
             self.now = next_timer
             queue = timers[next_timer]

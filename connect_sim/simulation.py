@@ -16,7 +16,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from .account import Account
 from .configuration import MODES, Configuration
@@ -31,12 +31,13 @@ from .envelope import (
     numbered_documents,
     numbered_recipients,
 )
-from .errors import ConfigurationError, InvalidAction
+from .errors import ConfigurationError, InvalidAction, InvalidOperation
 from .events import EventLog
 from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
 from .ids import guid_maker
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
+from .operations import LogEntry, Operation, failure_log, perform
 from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
@@ -140,6 +141,10 @@ class Simulation:
         self._routes: dict[str | None, list[tuple[frozenset[str], Offer]]] = {}
         # The feeds given to feed(), by number; None once one is used up.
         self._feeds: list[Iterator[When] | None] = []
+        # The administrative actions given, by number, and the instants that have one.
+        self._operations: list[Operation] = []
+        self._operation_instants: set[int] = set()
+        self._held_routes: dict[str | None, list[tuple[frozenset[str], Offer]]] = {}
         self._started = False
         self._guid = guid_maker(seed)  # an envelope's GUID from its id, made when first read
 
@@ -357,6 +362,100 @@ class Simulation:
         """The sender corrects the envelope: ``envelope-corrected``, no change of status."""
         self._schedule("correct", envelope, None, at, None, None)
 
+    # -- administering (see connect_sim.operations) ---------------------------------
+
+    def pause(self, configuration: str, *, at: When, source: str | None = None) -> None:
+        """Pause a configuration at ``at`` (``pausePublish``): no attempts until it resumes.
+
+        A message it would attempt is *skipped* instead (a trace record, not an
+        attempt) and waits as after a failure: under SIM the queue's head is due
+        again ``retry_interval`` after the skip; under Aggregate it waits with
+        the failed messages for a later success.  Pausing a paused configuration
+        is an :class:`~connect_sim.errors.InvalidOperation` when the run gets there.
+        """
+        self._operate("pause", at, source, configuration=self._configuration(configuration))
+
+    def resume(self, configuration: str, *, at: When, source: str | None = None) -> None:
+        """Resume a paused configuration at ``at``; it sends nothing by itself.
+
+        Processing goes on at the next retry due ("retry schedules are not
+        reset"), or with the next event.  Resuming one that is not paused is an
+        :class:`~connect_sim.errors.InvalidOperation` when the run gets there.
+        """
+        self._operate("resume", at, source, configuration=self._configuration(configuration))
+
+    def delete_failure(
+        self,
+        configuration: str | None = None,
+        envelope: Envelope | str | None = None,
+        *,
+        at: When,
+        failure_id: str | None = None,
+        all: bool = False,  # DocuSign's word, and the scenario key's
+        source: str | None = None,
+    ) -> None:
+        """Delete failure-log entries at ``at``: the messages are never retried.
+
+        Name the entries by ``configuration`` and ``envelope`` (that envelope's
+        entries in that configuration's log), by ``failure_id`` (a
+        :attr:`LogEntry.failure_id <connect_sim.operations.LogEntry.failure_id>`),
+        or ``all=True`` (every entry; of ``configuration`` only, if given).  A
+        deleted message counts as failed, given up by the administrator; a SIM
+        queue whose waiting head is deleted moves on at once.  Deleting nothing
+        (but with ``all``) is an :class:`~connect_sim.errors.InvalidOperation`
+        when the run gets there; so is deleting entries whose retry is in flight.
+        """
+        name = None if configuration is None else self._configuration(configuration)
+        key = None
+        if envelope is not None:
+            key = envelope.id if isinstance(envelope, Envelope) else envelope
+            self._own(self.envelope(key))  # an id or an envelope of this simulation
+        if failure_id is not None and not (isinstance(failure_id, str) and failure_id):
+            raise ConfigurationError(
+                f"delete_failure: failure_id must be text, got {failure_id!r}"
+            )
+        if not isinstance(all, bool):
+            raise ConfigurationError(f"delete_failure: all must be true or false, got {all!r}")
+        if all:
+            if key is not None or failure_id is not None:
+                raise ConfigurationError("delete_failure: all=True deletes every entry; "
+                                         "name no envelope or failure_id with it")  # fmt: skip
+        elif failure_id is not None:
+            if key is not None or name is not None:
+                raise ConfigurationError("delete_failure: a failure_id names one entry; "
+                                         "name no configuration or envelope with it")  # fmt: skip
+        elif key is None or name is None:
+            raise ConfigurationError(
+                "delete_failure: name a configuration and an envelope, a failure_id, or all=True"
+            )
+        self._operate("delete_failure", at, source, configuration=name, envelope=key,
+                      failure=failure_id, everything=all)  # fmt: skip
+
+    def _configuration(self, name: object) -> str:
+        if not any(channel.name == name for channel in self._channels):
+            known = ", ".join(repr(c.name) for c in self._channels) or "none yet"
+            raise ConfigurationError(f"no configuration named {name!r} (configurations: {known})")
+        assert isinstance(name, str)
+        return name
+
+    def _operate(self, kind: str, at: When, source: str | None, **details: Any) -> None:
+        time = self._when(at)
+        self._operations.append(Operation(kind, time, source=source, **details))
+        self._operation_instants.add(time)
+        self.scheduler.add((time, "operate", "", len(self._operations) - 1, None, source))
+
+    def failure_log(self, configuration: str) -> list[LogEntry]:
+        """The configuration's failure log now (DocuSign's ``GET /connect/failures``).
+
+        One :class:`~connect_sim.operations.LogEntry` per message that has failed
+        at least once and is neither delivered nor deleted, waiting for a retry
+        or given up, in the order they went there.  Any time: before, during or
+        after a run.
+        """
+        name = self._configuration(configuration)
+        channel = next(c for c in self._channels if c.name == name)
+        return failure_log(channel, self.account, self.seed)
+
     def feed(self, source: Iterator[When], at: When | None = None) -> None:
         """Build while running: advance ``source`` whenever the clock reaches an instant it yields.
 
@@ -417,19 +516,22 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------
 
-    def _route(self, envelope_id: str) -> list[tuple[frozenset[str], Offer]]:
+    def _route(self, envelope_id: str, held: bool = False) -> list[tuple[frozenset[str], Offer]]:
         """Who hears an envelope's events: each channel's subscriptions and its offer method.
 
         Envelopes without a configuration of their own share one route: the
-        account's configurations.
+        account's configurations.  ``held``: at an instant with an administrative
+        action, where a SIM channel holds its new messages until the instant's
+        actions are done (see :mod:`connect_sim.operations`).
         """
         key = envelope_id if envelope_id in self._scoped else None
-        route = self._routes.get(key)
+        routes = self._held_routes if held else self._routes
+        route = routes.get(key)
         if route is None:
-            route = [(c.subscribed, c.offer)
+            route = [(c.subscribed, getattr(c, "hold", c.offer) if held else c.offer)
                      for c, scope in zip(self._channels, self._scopes, strict=True)
                      if scope is None or scope == key]  # fmt: skip
-            self._routes[key] = route
+            routes[key] = route
         return route
 
     def _perform(self, action: Action) -> None:
@@ -445,6 +547,9 @@ class Simulation:
             emitted = CREATION
         elif kind == "feed":
             self._advance(index)  # type: ignore[arg-type]  # a feed's number
+            return
+        elif kind == "operate":
+            perform(self._operations[index], self._channels, self._ledger, self.seed)  # type: ignore[index]
             return
         else:
             found = self._histories.get(key)
@@ -468,6 +573,8 @@ class Simulation:
             else:
                 history.add(now, kind, index, reason, packed)
         route = self._routes.get(key if key in self._scoped else None) or self._route(key)
+        if self._operation_instants and now in self._operation_instants:
+            route = self._route(key, held=True)
         # EventLog.add, written out with its columns' own append methods (once per event).
         said = self.events.said
         add_time, add_said, add_history, add_position = self._record
@@ -519,7 +626,7 @@ class Simulation:
         gc.disable()
         try:
             self.scheduler.run(self._perform, limit)
-        except InvalidAction:
+        except (InvalidAction, InvalidOperation):
             self.scheduler.put_back()  # it changed nothing: the next run meets it again
             raise
         finally:
@@ -532,7 +639,7 @@ class Simulation:
         self._begin()
         try:
             return self.scheduler.step(self._perform)
-        except InvalidAction:
+        except (InvalidAction, InvalidOperation):
             self.scheduler.put_back()
             raise
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .aggregate import AggregateChannel
 from .channel import Channel
 from .ledger import Ledger
-from .records import Attempt, AttemptLog, Failure, Message
+from .records import Attempt, AttemptLog, Failure, Message, Skip
 from .sim import SimChannel
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "Ledger",
     "Message",
     "SimChannel",
+    "Skip",
 ]

@@ -21,6 +21,12 @@ delivered message may be sent again at once (``duplicate_rate``), and a due
 message may be lost (``drop_rate``); a lost message is written to the failure
 log, never dropped silently.  Sources: ``reference/connect-facts.md`` sections
 4 and 9.
+
+While the configuration is paused, a message that would be attempted is
+*skipped* instead (a note in the trace, not an attempt): it is no longer open
+and waits with the failed messages, released by a later success at least
+``retry_interval`` after the skip.  An accidental duplicate due while paused
+is not sent (Connect does not retry duplicates).
 """
 
 from __future__ import annotations
@@ -62,8 +68,9 @@ class AggregateChannel(Channel):
         self.due: deque[int] = deque()
         self.released: deque[int] = deque()
         self.duplicates: deque[int] = deque()  # attempt rows to send again
-        # Failed messages waiting for a release, in the order they first failed.
+        # Failed (or skipped) messages waiting for a release, in the order they first were.
         self.failed: dict[int, None] = {}
+        self.skipped_at: dict[int, int] = {}  # message row: its latest skip, if later than a try
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         key = history.envelope.id
@@ -89,6 +96,8 @@ class AggregateChannel(Channel):
         while not self.busy:
             if self.duplicates:
                 original = self.duplicates.popleft()
+                if self.paused:
+                    continue  # not sent: Connect does not retry an accidental duplicate
                 attempt = self._attempt(
                     ledger.a_message[original], ledger.a_position[original],
                     ledger.a_generated[original], duplicate=True,
@@ -96,14 +105,18 @@ class AggregateChannel(Channel):
             elif self.released or self.due:
                 message = self.released.popleft() if self.released else self.due.popleft()
                 history = ledger.history(message)
-                if state[message] == S_QUEUED:
+                fresh = state[message] == S_QUEUED
+                if fresh:
                     # From now on, new events for this envelope open a new message.
                     del self.open[history.envelope.id]
-                    if self.drop_rate and self.rng.random() < self.drop_rate:
-                        self._give_up(
-                            message, self.scheduler.now, "lost by aggregation (drop anomaly)"
-                        )
-                        continue
+                if self.paused:
+                    self._skip(message, history.count)
+                    continue
+                if fresh and self.drop_rate and self.rng.random() < self.drop_rate:
+                    self._give_up(
+                        message, self.scheduler.now, "lost by aggregation (drop anomaly)"
+                    )
+                    continue
                 state[message] = S_IN_FLIGHT
                 # The envelope's state now: after the latest event it has had.
                 attempt = self._attempt(message, history.count, self.scheduler.now)
@@ -124,7 +137,11 @@ class AggregateChannel(Channel):
         if ok:
             ledger.a_outcome[attempt] = O_DELIVERED
             ledger.m_state[message] = S_DELIVERED
-            self.failed.pop(message, None)
+            if self.failed:
+                self.failed.pop(message, None)
+                self.skipped_at.pop(message, None)
+            if message in self.logged:
+                self._delivered_logged(message)
             self.delivered_rows.append(attempt)
             if self.duplicate_rate and self.rng.random() < self.duplicate_rate:
                 self.duplicates.append(attempt)
@@ -132,11 +149,34 @@ class AggregateChannel(Channel):
         elif self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
+            self._log_failure(attempt)
             # Kept at its first failure's place: releases go in the order of first failure.
             self.failed.setdefault(message, None)
         else:
             self.failed.pop(message, None)
+            self.skipped_at.pop(message, None)
             self._final_failure(attempt)
+
+    def _skip(self, message: int, position: int) -> None:
+        """A message the paused configuration would have attempted now, with that snapshot."""
+        ledger = self.ledger
+        now = self.scheduler.now
+        ledger.note_skip(now, message, ledger.attempts_of(message) + 1, position, now)
+        ledger.m_state[message] = S_RETRY
+        self.skips += 1
+        self.skipped_at[message] = now
+        self.failed.setdefault(message, None)
+
+    def delete(self, message: int) -> bool:
+        state = self.ledger.m_state[message]
+        if state == S_IN_FLIGHT:
+            return False
+        if state == S_RELEASED:
+            self.released.remove(message)  # due to be retried now; rare, so a linear search
+        self.failed.pop(message, None)
+        self.skipped_at.pop(message, None)
+        self._deleted(message)
+        return True
 
     def _release(self, now: int) -> None:
         """After a success at ``now``: retry every failed message that has waited long enough."""
@@ -145,8 +185,14 @@ class AggregateChannel(Channel):
         horizon = now - self.retry_interval
         ledger = self.ledger
         state = ledger.m_state
+        skipped = self.skipped_at
         for message in self.failed:
-            if state[message] == S_RETRY and ledger.last_end(message) <= horizon:
+            if state[message] != S_RETRY:
+                continue
+            last = ledger.last_end(message)
+            if skipped and message in skipped:
+                last = max(last, skipped[message])
+            if last <= horizon:
                 state[message] = S_RELEASED
                 self.released.append(message)
 

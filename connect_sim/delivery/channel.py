@@ -19,6 +19,12 @@ attempt, and for whoever reads the result.  A session of connect-sim's own
 listener models that answers without reading the attempt says so with an
 ``answer()`` method, and is asked that instead of ``respond(attempt)``: the
 same answer, drawn from the same generator in the same order, without a view.
+
+Administrators act on a channel too (``connect_sim.delivery.operations``
+says what for): a *paused* channel makes no attempt, and where it would
+have made one it notes a *skip* and waits as after a failure; a message that
+has failed is in the channel's *failure log* (``logged``) from the end of its
+first failed attempt until it is delivered or the administrator deletes it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import ConfigurationError
 from ..rows import Rows
 from ..scheduler import Scheduler
-from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, ROW, S_FAILED, Ledger
+from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, ROW, S_DELIVERED, S_FAILED, Ledger
 from .records import Attempt, Failure, Message
 
 if TYPE_CHECKING:
@@ -89,8 +95,16 @@ class Channel:
         self.message_rows = array(ROW)
         #: The ledger rows of the delivered attempts, in arrival order.
         self.delivered_rows = array(ROW)
-        #: The failure log, in the order messages went there.
+        #: The messages given up (that will never be delivered), in the order they were.
         self.failures: list[Failure] = []
+        #: The failure log: message row to when it went there, in that order (see above).
+        self.logged: dict[int, int] = {}
+        #: Per message in the failure log: what went wrong last, in words.
+        self.log_errors: dict[int, str] = {}
+        #: True while the administrator has paused the configuration.
+        self.paused = False
+        #: How many skips it has made (attempts a pause turned into none).
+        self.skips = 0
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         """Take one subscribed event of the run: its row, its envelope's history, its position.
@@ -159,9 +173,50 @@ class Channel:
         self._settle(attempt)
         self._pump()
 
-    def _give_up(self, message: int, time: int, reason: str) -> None:
+    def _give_up(self, message: int, time: int, reason: str, logged: bool = True) -> None:
         self.ledger.m_state[message] = S_FAILED
         self.failures.append(Failure(time, Message(self.ledger, message), reason))
+        if logged:  # stays in the failure log until the administrator deletes it
+            self.logged.setdefault(message, time)
+            self.log_errors[message] = reason
+
+    def _log_failure(self, attempt: int) -> None:
+        """A failed attempt that will be retried: its message is in the failure log."""
+        ledger = self.ledger
+        message = ledger.a_message[attempt]
+        self.logged.setdefault(message, ledger.a_end[attempt])
+        status = ledger.a_status[attempt]
+        self.log_errors[message] = (
+            f"no answer within {self.timeout} ms" if status == 0 else f"HTTP {status}"
+        ) + f" on attempt {ledger.a_number[attempt]}; a retry is due"
+
+    def _delivered_logged(self, message: int) -> None:
+        """A message in the failure log delivered at last: it leaves the log."""
+        del self.logged[message]
+        del self.log_errors[message]
+
+    def pause(self) -> None:
+        """Make no attempt until :meth:`resume` (see the module's doc)."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Attempt again, from the next retry due: resuming sends nothing by itself."""
+        self.paused = False
+
+    def delete(self, message: int) -> bool:
+        """Delete a message's failure-log entry: it is never retried.
+
+        False, and nothing changes, while its retry is in flight.
+        """
+        raise NotImplementedError
+
+    def _deleted(self, message: int) -> None:
+        """What a deletion writes: the message given up by the administrator, out of the log."""
+        if self.ledger.m_state[message] != S_FAILED:
+            self._give_up(
+                message, self.scheduler.now, "deleted by the administrator", logged=False
+            )
+        self._delivered_logged(message)
 
     def _fail_reason(self, attempt: int) -> str:
         """Why a message goes to the failure log after this failed attempt."""
@@ -209,6 +264,13 @@ class Channel:
             assert attempt.configuration == self.name
         for failure in self.failures:
             assert failure.message.state == GAVE_UP, f"{failure!r} is not marked failed"
+        state = self.ledger.m_state
+        for row in self.logged:
+            assert state[row] != S_DELIVERED, f"message #{row + 1} delivered but logged"
+            assert self.ledger.attempts_of(row) or state[row] == S_FAILED, (
+                f"message #{row + 1} logged without a failure"
+            )
+        assert list(self.logged) == list(self.log_errors), "the failure log's errors differ"
         delivered = {a.message.sequence for a in self.delivered}
         for message in self.messages:
             assert not (message.pending and message.sequence in delivered), (

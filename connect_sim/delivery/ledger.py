@@ -38,6 +38,14 @@ Counting needs no flush (:attr:`Ledger.messages` and :attr:`Ledger.attempts`).
 Within the delivery code, a row a channel holds was written by a general
 write, so it is in the columns.  ``tests/test_fast_path.py`` holds every
 reading to the general path's.
+
+Between the attempts
+--------------------
+A trace also shows what is not an attempt: a *skip* (a paused configuration
+would have attempted a message) and an administrative action (a pause, a
+deleted failure).  Both are rare, so the ledger keeps them as a list of
+``notes`` in the order they happened, each with the number of attempts made
+before it; the trace puts each note before the attempt of that number.
 """
 
 from __future__ import annotations
@@ -45,20 +53,21 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from ..events import EventLog
     from ..history import History
     from ..render import Renderer
 
-__all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "ROW", "STATES", "Ledger"]
+__all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "ROW", "SKIPPED", "STATES", "Ledger", "Note"]
 
 # Attempt outcomes, as traces write them.
 DELIVERED: Final = "delivered"  # a 2xx in time
 RETRY: Final = "retry"  # failed; the message waits for a retry
 FAILED: Final = "failed"  # failed; the message went to the failure log
 DISCARDED: Final = "discarded"  # a failed accidental duplicate: Connect does not retry those
+SKIPPED: Final = "skipped"  # a paused configuration: no attempt (a note, not an attempt row)
 
 #: Outcomes by the code the ledger keeps (0: not ended yet).
 OUTCOMES: Final = ("", DELIVERED, RETRY, FAILED, DISCARDED)
@@ -86,6 +95,11 @@ ROW: Final = "i"
 
 # A message delivered at once, packed: event row << 32 | channel << 10 | status.
 _CHANNEL_BITS: Final = 22
+
+#: What the trace shows between attempts (see the module's doc): ``(attempts before it,
+#: "skip", (time, message, number, position, generated))`` or ``(attempts before it,
+#: "action", the trace record)``.
+Note = tuple[int, str, Any]
 _STATUS_BITS: Final = 10
 
 
@@ -111,7 +125,7 @@ class Ledger:
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
                  "a_status", "a_time", "bodies", "channels", "duplicates", "errors", "events",
                  "headers", "m_channel", "m_end", "m_event", "m_last", "m_state", "merged",
-                 "quick", "unreached")  # fmt: skip
+                 "notes", "quick", "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
@@ -140,6 +154,8 @@ class Ledger:
         self.headers: dict[int, dict[str, str]] = {}
         #: Messages delivered at once, not in the columns yet (see the module's doc).
         self.quick = array("q")
+        #: Skips and administrative actions, in the order they happened (see the module's doc).
+        self.notes: list[Note] = []
 
     @property
     def messages(self) -> int:
@@ -150,6 +166,16 @@ class Ledger:
     def attempts(self) -> int:
         """How many attempts there are."""
         return len(self.a_time) + len(self.quick)
+
+    def note_skip(
+        self, time: int, message: int, number: int, position: int, generated: int
+    ) -> None:
+        """A skip: ``message`` would have had attempt ``number``, carrying that snapshot."""
+        self.notes.append((self.attempts, "skip", (time, message, number, position, generated)))
+
+    def note_action(self, record: dict[str, Any]) -> None:
+        """An administrative action, as its trace record."""
+        self.notes.append((self.attempts, "action", record))
 
     def add_channel(self, name: str, renderer: Renderer | None) -> int:
         """Register a configuration's channel; return its number."""

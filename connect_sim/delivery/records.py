@@ -1,9 +1,9 @@
-"""What delivery produces: messages, attempts and failure-log entries, as users read them.
+"""What delivery produces: messages, attempts, skips and given-up messages, as users read them.
 
 A :class:`Message` is what a configuration owes its listener: under SIM one per
 event, under Aggregate one per burst of events of an envelope.  An
 :class:`Attempt` is one try at delivering it, with the snapshot and generated
-time that the try carried.  A :class:`Failure` is a failure-log entry: a
+time that the try carried.  A :class:`Failure` is a message given up: a
 message that will never be delivered, and why.
 
 The run keeps messages and attempts as rows of its
@@ -63,6 +63,7 @@ __all__ = [
     "Failure",
     "Ledger",
     "Message",
+    "Skip",
 ]
 
 
@@ -178,7 +179,7 @@ class Message:
 
     @property
     def pending(self) -> bool:
-        """True while the message is neither delivered nor in the failure log."""
+        """True while the message is neither delivered nor given up."""
         return self._ledger.m_state[self._row] in PENDING_CODES
 
     def __eq__(self, other: object) -> bool:
@@ -447,10 +448,13 @@ class AttemptLog(ReadOnlyList[Attempt]):
 
 
 class Failure:
-    """A failure-log entry: a message that will never be delivered, and why.
+    """A message given up: it will never be delivered, and why.
+
+    (The failure log as DocuSign lists it, which also holds messages still
+    waiting for a retry, is :meth:`connect_sim.Simulation.failure_log`.)
 
     Attributes:
-        time: when it went to the failure log, in ms.
+        time: when it was given up, in ms.
         message: the message.
         reason: why, in words (``"no 2xx after 11 attempts"``, ...).
     """
@@ -465,4 +469,51 @@ class Failure:
     def __repr__(self) -> str:
         return (
             f"<Failure t={self.time} #{self.message.sequence} {self.message.event}: {self.reason}>"
+        )
+
+
+class Skip:
+    """A skip: the attempt a paused configuration would have made, and did not.
+
+    Not an attempt: it does not count towards the retry limit, and nothing
+    reaches the listener.
+
+    Attributes:
+        time: when, in ms.
+        message: the message that waits.
+        number: the number the attempt would have had (the next real attempt's).
+        retry_count: the attempts made so far (the next real attempt's ``retryCount``).
+        snapshot: the envelope state the attempt would have carried.
+        generated: the generated time it would have carried, in ms.
+    """
+
+    __slots__ = ("_position", "generated", "message", "number", "time")
+
+    def __init__(self, ledger: Ledger, time: int, message: int, number: int,
+                 position: int, generated: int) -> None:  # fmt: skip
+        self.time = time
+        self.message = Message(ledger, message)
+        self.number = number
+        self._position = position
+        self.generated = generated
+
+    @property
+    def configuration(self) -> str:
+        """The configuration's name."""
+        return self.message.configuration
+
+    @property
+    def retry_count(self) -> int:
+        """The attempts made so far: the next real attempt's ``retryCount``."""
+        return self.number - 1
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope state the attempt would have carried."""
+        return self.message.history.snapshot(self._position)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Skip t={self.time} {self.configuration!r} #{self.message.sequence} "
+            f"{self.message.event} (would be try {self.number})>"
         )

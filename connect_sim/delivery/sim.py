@@ -12,6 +12,16 @@ the queue flushes at once, in order.  When the head has used its retries (or
 acknowledgement is off) it goes to the failure log and the next message is
 attempted at once.  Source: DocuSign's ``requiresAcknowledgement`` reference
 text, summarised in ``reference/connect-facts.md`` section 4.
+
+While the configuration is paused, the head is *skipped* instead of
+attempted: a note in the trace, not an attempt (it does not count towards the
+retry limit), and the queue waits as after a failure, the head due again
+``retry_interval`` after the skip.  A deleted head (the administrator deleted
+its failure-log entry) leaves the queue, which moves on at once.
+
+At an instant with administrative actions, new messages are not attempted
+while the instant's actions run but once they are done (:meth:`SimChannel.hold`),
+each in turn, so that a pause later at the same instant turns them into skips.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from .ledger import (
     O_RETRY,
     PENDING_CODES,
     S_DELIVERED,
+    S_FAILED,
     S_IN_FLIGHT,
     S_QUEUED,
     S_RETRY,
@@ -46,11 +57,13 @@ class SimChannel(Channel):
         super().__init__(*args, **kwargs)
         self.waiting: deque[int] = deque()  # message rows, the head first
         self.down = False
+        # The retries a skip set while paused, by instant: idle timers (see the scheduler).
+        self._idle_at: dict[int, int] = {}
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         ledger = self.ledger
         waiting = self.waiting
-        idle = not (waiting or self.busy or self.down)
+        idle = not (waiting or self.busy or self.down or self.paused)
         answer = self.answer
         if idle and answer is not None:
             # The most common case of all: an idle queue and a session that answers
@@ -88,6 +101,68 @@ class SimChannel(Channel):
         else:
             self._settle(attempt)
 
+    def hold(self, event: int, history: History, position: int, now: int) -> None:
+        """:meth:`offer` at an instant with administrative actions: attempt once they are done."""
+        message = self.ledger.add_message(self.number, event, S_QUEUED)
+        self.message_rows.append(message)
+        self.waiting.append(message)
+        self.scheduler.after(self._attempt_held, message)
+
+    def _attempt_held(self, message: int) -> None:
+        """A held message's turn: attempted (or skipped) if it heads a free queue."""
+        waiting = self.waiting
+        if not waiting or waiting[0] != message or self.busy or self.down:
+            return  # behind another message, or gone: its turn comes with the queue's
+        if self.paused:
+            self._skip(message)
+            return
+        ledger = self.ledger
+        event = ledger.m_event[message]
+        ledger.m_state[message] = S_IN_FLIGHT
+        attempt = self._attempt(
+            message, ledger.events.positions[event], ledger.events.times[event]
+        )
+        if attempt is not None:
+            self._settle(attempt)
+
+    def _skip(self, message: int) -> None:
+        """The paused queue's head is due now: a skip, then a wait as after a failure."""
+        ledger = self.ledger
+        now = self.scheduler.now
+        event = ledger.m_event[message]
+        ledger.note_skip(now, message, ledger.attempts_of(message) + 1,
+                         ledger.events.positions[event], ledger.events.times[event])  # fmt: skip
+        ledger.m_state[message] = S_RETRY
+        self.skips += 1
+        self.down = True
+        due = now + self.retry_interval
+        self.scheduler.at(due, self._retry, message)
+        # Paused, the skips would come round until the horizon: this retry keeps no run going.
+        self._idle_at[due] = self._idle_at.get(due, 0) + 1
+        self.scheduler.idle += 1
+
+    def resume(self) -> None:
+        super().resume()
+        if self._idle_at:  # the retries pending count again: resumed, they will attempt
+            self.scheduler.idle -= sum(self._idle_at.values())
+            self._idle_at.clear()
+
+    def delete(self, message: int) -> bool:
+        state = self.ledger.m_state[message]
+        if state == S_IN_FLIGHT:
+            return False
+        if state != S_FAILED:  # waiting for its retry, so the head: the queue moves on
+            assert self.waiting[0] == message and self.down, "a logged message not the head"
+            self.waiting.popleft()
+            self.down = False
+            self.scheduler.after(self._move_on)
+        self._deleted(message)
+        return True
+
+    def _move_on(self, _: object = None) -> None:
+        if not (self.busy or self.down):
+            self._pump()
+
     def _pump(self) -> None:
         ledger = self.ledger
         events = ledger.events
@@ -95,6 +170,9 @@ class SimChannel(Channel):
         answer = self.answer
         now = self.scheduler.now
         while waiting and not self.busy and not self.down:
+            if self.paused:
+                self._skip(waiting[0])
+                return
             response = None
             if answer is not None:
                 # A flush after a retry, to a session that answers without reading the
@@ -112,6 +190,8 @@ class SimChannel(Channel):
                 else:
                     response = None
                 if accepted:
+                    if self.logged and accepted[0] in self.logged:  # a retry delivered
+                        self._delivered_logged(accepted[0])
                     first = ledger.delivered_in_turn(accepted, now, statuses)
                     self.delivered_rows.extend(range(first, first + len(accepted)))
                     self.attempt_count += len(accepted)
@@ -135,9 +215,12 @@ class SimChannel(Channel):
             self.waiting.popleft()
             self.delivered_rows.append(attempt)
             self.down = False
+            if message in self.logged:
+                self._delivered_logged(message)
         elif self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
+            self._log_failure(attempt)
             self.down = True
             self.scheduler.at(ledger.a_end[attempt] + self.retry_interval, self._retry, message)
         else:
@@ -146,7 +229,17 @@ class SimChannel(Channel):
             self.down = False
 
     def _retry(self, message: int) -> None:
-        # Only the head is ever down-and-waiting, so the retry goes to the head.
+        if self._idle_at:
+            now = self.scheduler.now
+            count = self._idle_at.pop(now, 0)
+            if count > 1:
+                self._idle_at[now] = count - 1
+            if count:
+                self.scheduler.idle -= 1
+        # Only the head is ever down-and-waiting, so the retry goes to the head; unless the
+        # administrator deleted it meanwhile, and the queue moved on without this timer.
+        if not (self.down and self.waiting[0] == message):
+            return
         self.down = False
         self._pump()
 

@@ -1,0 +1,219 @@
+"""What an administrator does to Connect while it runs: pause, resume, delete failures.
+
+Theory of operation
+-------------------
+An administrative action is an :class:`Operation` on the simulation's
+timeline, at an instant like any envelope action, and :func:`perform` carries
+it out on the configurations' channels when the run reaches it.  What each
+does to a queue is the channel's (``connect_sim.delivery``): a paused channel
+skips what it would attempt; a deleted failure is never retried.  What this
+module adds is the checks (each refusal is an
+:class:`~connect_sim.errors.InvalidOperation` raised before anything changed,
+so the run stops there with the action unrun), the trace record each action
+leaves, and the failure log as DocuSign's ``GET /connect/failures`` lists it
+(:class:`LogEntry`, after its ``ConnectLog`` objects).
+
+One instant runs in three phases: its actions in the order given; then the
+first attempts of the SIM messages they made, in creation order (and a SIM
+queue moving on after a deleted failure); then the timers due.  So a pause
+given after a send at the same instant turns the send's deliveries into
+skips.  The simulation keeps an instant's SIM deliveries for the second
+phase only when the instant has an administrative action; at any other
+instant attempting at once gives the same attempts in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import attrs
+
+from .account import Account
+from .delivery import Channel, Message
+from .delivery.ledger import S_FAILED, Ledger
+from .errors import InvalidOperation
+from .ids import derived_guid
+from .time import format_duration
+
+__all__ = ["OPERATIONS", "LogEntry", "Operation", "failure_id", "failure_log", "perform"]
+
+#: The administrative actions, as scenario files name them (``do = "pause"``).
+OPERATIONS: Final = ("pause", "resume", "delete_failure")
+
+
+@attrs.frozen
+class Operation:
+    """One administrative action, as the timeline keeps it.
+
+    ``configuration`` names the configuration (for ``delete_failure``, the one
+    whose log to delete from, or ``None`` for every one); ``envelope`` the
+    envelope id and ``failure`` the failure id a ``delete_failure`` deletes, or
+    ``everything`` for all of them.  ``source`` says where it was given.
+    """
+
+    kind: str
+    time: int
+    configuration: str | None = None
+    envelope: str | None = None
+    failure: str | None = None
+    everything: bool = False
+    source: str | None = None
+
+    def describe(self) -> str:
+        """``pause of 'listener' at 2h``, with the place it was given first."""
+        where = f"{self.source}: " if self.source else ""
+        what = "" if self.configuration is None else f" of {self.configuration!r}"
+        return f"{where}{self.kind}{what} at {format_duration(self.time)}"
+
+
+@attrs.frozen
+class LogEntry:
+    """A failure-log entry, as DocuSign's ``ConnectLog`` lists one.
+
+    The log holds a message from the end of its first failed attempt (or from
+    when it was given up without one) until it is delivered or deleted.
+
+    Attributes:
+        failure_id: the entry's id (``failureId``), a GUID derived from the run's seed.
+        configuration: the configuration's name; ``configuration_id`` its number.
+        sequence: the message's sequence number in the run.
+        envelope_id: the envelope's id in the scenario; ``envelope_guid`` its GUID
+            (Connect's ``envelopeId``).
+        status: the envelope status the message carried, capitalised (``Sent``).
+        error: what went wrong last, in words.
+        created: when the message went to the log, in ms.
+        last_try: when its latest attempt started, in ms (``created`` if it had none).
+        retry_count: the retries made so far.
+        subject: the envelope's subject; ``user_name`` and ``email`` its sender's.
+        retry_due: True while Connect will try the message again; False once it
+            has given up on it (only a republish or a delete removes such an entry).
+    """
+
+    failure_id: str
+    configuration: str
+    configuration_id: int
+    sequence: int
+    envelope_id: str
+    envelope_guid: str
+    status: str
+    error: str
+    created: int
+    last_try: int
+    retry_count: int
+    subject: str
+    user_name: str
+    email: str
+    retry_due: bool
+
+
+def failure_id(seed: int, configuration: str, sequence: int) -> str:
+    """The failure-log id of message ``sequence`` of ``configuration`` (a GUID)."""
+    return derived_guid(seed, "connect-failure", configuration, sequence)
+
+
+def failure_log(channel: Channel, account: Account, seed: int) -> list[LogEntry]:
+    """A configuration's failure log now, in the order its messages went there."""
+    ledger = channel.ledger
+    entries = []
+    for row, created in channel.logged.items():
+        message = Message(ledger, row)
+        envelope = message.envelope
+        last = ledger.m_last[row]
+        attempts = message.attempts
+        entries.append(
+            LogEntry(
+                failure_id=failure_id(seed, channel.name, message.sequence),
+                configuration=channel.name,
+                configuration_id=channel.configuration.configuration_id or 0,
+                sequence=message.sequence,
+                envelope_id=envelope.id,
+                envelope_guid=envelope.envelope_id,
+                status=message.snapshot.status.capitalize(),
+                error=channel.log_errors[row],
+                created=created,
+                last_try=ledger.a_time[last] if last >= 0 else created,
+                retry_count=max(attempts - 1, 0),
+                subject=envelope.subject,
+                user_name=account.user_name,
+                email=account.email,
+                retry_due=ledger.m_state[row] != S_FAILED,
+            )
+        )
+    return entries
+
+
+def perform(operation: Operation, channels: Sequence[Channel], ledger: Ledger, seed: int) -> None:
+    """Carry out ``operation`` at its instant, and note it for the trace; or refuse it."""
+    kind = operation.kind
+    if kind in ("pause", "resume"):
+        channel = _channel(channels, operation.configuration)
+        if kind == "pause" and channel.paused:
+            raise _refused(operation, "the configuration is paused already")
+        if kind == "resume" and not channel.paused:
+            raise _refused(operation, "the configuration is not paused")
+        if kind == "pause":
+            channel.pause()
+        else:
+            channel.resume()
+        ledger.note_action({"time": operation.time, "action": kind, "configuration": channel.name})
+        return
+    assert kind == "delete_failure", kind
+    deleted = _delete(operation, channels, seed)
+    ledger.note_action({
+        "time": operation.time, "action": kind, "configuration": operation.configuration,
+        "envelope_id": operation.envelope, "failure_id": operation.failure,
+        "all": operation.everything, "deleted": deleted,
+    })  # fmt: skip
+
+
+def _channel(channels: Sequence[Channel], name: str | None) -> Channel:
+    for channel in channels:
+        if channel.name == name:
+            return channel
+    raise AssertionError(f"no channel {name!r}: names are checked when an action is given")
+
+
+def _refused(operation: Operation, problem: str) -> InvalidOperation:
+    return InvalidOperation(
+        f"{operation.describe()}: {problem}",
+        action=operation.kind, configuration=operation.configuration,
+    )  # fmt: skip
+
+
+def _delete(operation: Operation, channels: Sequence[Channel], seed: int) -> list[int]:
+    """Delete the entries the operation names; the deleted messages' sequence numbers."""
+    chosen = [
+        (channel, row)
+        for channel in channels
+        if operation.configuration is None or channel.name == operation.configuration
+        for row in channel.logged
+        if _named(operation, channel, row, seed)
+    ]
+    deleted: list[int] = []
+    in_flight = 0
+    for channel, row in chosen:
+        if channel.delete(row):
+            deleted.append(row + 1)
+        else:
+            in_flight += 1
+    if not deleted and not operation.everything:
+        if in_flight:
+            raise _refused(operation, "its failures are being retried right now (in flight)")
+        if operation.failure is not None:
+            raise _refused(operation, f"no failure-log entry has the id {operation.failure!r}")
+        where = (
+            "any configuration's failure log"
+            if operation.configuration is None
+            else f"the failure log of {operation.configuration!r}"
+        )
+        raise _refused(operation, f"{where} holds no failure of envelope {operation.envelope!r}")
+    return deleted
+
+
+def _named(operation: Operation, channel: Channel, row: int, seed: int) -> bool:
+    if operation.everything:
+        return True
+    if operation.failure is not None:
+        return failure_id(seed, channel.name, row + 1) == operation.failure
+    return channel.ledger.envelope_id(row) == operation.envelope

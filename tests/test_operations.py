@@ -1,0 +1,528 @@
+"""What administrators do while Connect runs (DESIGN.md section 8): the failure log,
+deleting failures, pausing and resuming; one rule at a time, in both modes where it applies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import connect_sim as cs
+from connect_sim.errors import InvalidOperation
+from connect_sim.listeners import Outage, Scripted
+from connect_sim.report import trace_records
+
+from builders import DAY, HOUR, MIN, seed_example
+
+D = 86_400_000
+VIEW = 120_000  # Sue's view in the seed example
+SIGN = 140_000
+
+
+def outcomes(result: cs.Result) -> list[tuple[int, int, str]]:
+    """(time, sequence, outcome) of every attempt and skip, in the trace's order."""
+    return [
+        (_ms(r["time"]), r["sequence"], r["outcome"])
+        for r in trace_records(result)
+        if "outcome" in r
+    ]
+
+
+def _ms(instant: str) -> int:
+    """Milliseconds since the seed example's start (2026-01-01T00:00:00Z) of a trace instant."""
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    start = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+    return int((moment - start).total_seconds() * 1000)
+
+
+# -- the failure log -------------------------------------------------------------------
+
+
+def test_the_failure_log_holds_a_message_from_its_first_failure_until_it_is_delivered() -> None:
+    # Down from 1m to 30h: Sue's view (message 3) fails at 2m and twice more; 4 to 6 wait.
+    sim, env = seed_example("sim", Outage(windows=[(MIN, 30 * HOUR)], status=503))
+    assert sim.failure_log("listener") == []
+    sim.run(until=timedelta(hours=1))
+    (entry,) = sim.failure_log("listener")  # the messages waiting behind it are not in it
+    assert (entry.sequence, entry.envelope_id, entry.envelope_guid) == (3, "e1", env.envelope_id)
+    assert (entry.created, entry.last_try, entry.retry_count) == (VIEW, VIEW, 0)
+    assert entry.status == "Sent" and entry.retry_due
+    assert entry.error == "HTTP 503 on attempt 1; a retry is due"
+    assert (entry.subject, entry.user_name, entry.email) == (
+        "Please sign", "Sam Sender", "sam.sender@example.com",
+    )  # fmt: skip
+    assert entry.configuration == "listener" and entry.configuration_id > 0
+    sim.run(until=timedelta(hours=25))
+    (entry,) = sim.failure_log("listener")
+    assert (entry.created, entry.last_try, entry.retry_count) == (VIEW, VIEW + D, 1)
+    result = sim.run()
+    assert result.failure_log("listener") == []  # delivered at 48h: out of the log
+
+
+def test_a_given_up_message_stays_in_the_failure_log_with_no_retry_due() -> None:
+    for mode in ("sim", "aggregate"):
+        sim, _ = seed_example(mode, Scripted([500]), require_acknowledgement=False)
+        result = sim.run()
+        (entry,) = result.failure_log("listener")
+        assert entry.sequence == 1 and not entry.retry_due, mode
+        assert "acknowledgement is off" in entry.error
+        assert [f.message.sequence for f in result.failures("listener")] == [1]
+
+
+def test_failure_ids_are_guids_stable_across_runs_and_distinct() -> None:
+    def ids() -> list[str]:
+        sim, _ = seed_example("aggregate", Scripted([500, 500]), aggregation_window="0s")
+        return [entry.failure_id for entry in sim.run(until=HOUR).failure_log("listener")]
+
+    first = ids()
+    assert first == ids() and len(set(first)) == len(first) == 2
+    assert all(len(failure) == 36 and failure[14] == "4" for failure in first)
+
+
+def test_aggregate_logs_each_failed_message_and_a_success_takes_it_out() -> None:
+    # Aggregate: the first message (sent) fails; the next one, a day later, succeeds and
+    # releases it; its retry succeeds.
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c"), listener=Scripted([503]))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    sim.view(env, "sue", at=2 * DAY)
+    sim.run(until=DAY)
+    assert [e.sequence for e in sim.failure_log("c")] == [1]
+    assert sim.run().failure_log("c") == []
+
+
+# -- delete_failure --------------------------------------------------------------------
+
+
+def test_deleting_a_sim_head_waiting_for_its_retry_lets_the_queue_move_on_at_once() -> None:
+    sim, env = seed_example("sim", Outage(windows=[(MIN, 30 * HOUR)], status=503))
+    sim.delete_failure("listener", env, at=HOUR)
+    result = sim.run()
+    assert outcomes(result) == [
+        (0, 1, "delivered"), (0, 2, "delivered"), (VIEW, 3, "retry"),
+        # Deleted at 1h: 4, 5 and 6 are attempted at once, inside the outage.
+        (HOUR // timedelta(milliseconds=1), 4, "retry"),
+        (HOUR // timedelta(milliseconds=1) + D, 4, "retry"),
+        (HOUR // timedelta(milliseconds=1) + 2 * D, 4, "delivered"),
+        (HOUR // timedelta(milliseconds=1) + 2 * D, 5, "delivered"),
+        (HOUR // timedelta(milliseconds=1) + 2 * D, 6, "delivered"),
+    ]  # fmt: skip
+    (failure,) = result.failures("listener")
+    assert failure.message.sequence == 3 and failure.reason == "deleted by the administrator"
+    assert result.summary()["listener"]["failed"] == 1
+    assert result.summary()["listener"]["delivered"] == 5
+    sim.check()  # the deleted head's stale retry timer changed nothing
+
+
+def test_a_deleted_message_is_never_retried_under_aggregate() -> None:
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c"), listener=Scripted([503]))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    sim.delete_failure("c", env, at=HOUR)
+    sim.view(env, "sue", at=2 * DAY)  # a success that would have released it
+    result = sim.run()
+    assert [(a.sequence, a.outcome) for a in result.attempts] == [(1, "retry"), (2, "delivered")]
+    assert [f.reason for f in result.failures("c")] == ["deleted by the administrator"]
+    assert result.failure_log("c") == []
+
+
+def test_delete_failure_by_id_and_all_and_the_trace_line() -> None:
+    sim, _ = seed_example("aggregate", Scripted([500, 500]), aggregation_window="0s")
+    sim.run(until=HOUR)
+    first, second = sim.failure_log("listener")
+    sim.delete_failure(failure_id=second.failure_id, at=2 * HOUR)
+    sim.run(until=3 * HOUR)
+    assert [e.sequence for e in sim.failure_log("listener")] == [first.sequence]
+    sim.delete_failure(all=True, at=4 * HOUR)
+    sim.delete_failure(all=True, at=5 * HOUR)  # nothing left: never an error with all
+    result = sim.run()
+    assert result.failure_log("listener") == []
+    lines = [r for r in trace_records(result) if "action" in r]
+    assert lines == [
+        {"time": "2026-01-01T02:00:00.000Z", "action": "delete_failure", "configuration": None,
+         "envelope_id": None, "failure_id": second.failure_id, "all": False,
+         "deleted": [second.sequence]},
+        {"time": "2026-01-01T04:00:00.000Z", "action": "delete_failure", "configuration": None,
+         "envelope_id": None, "failure_id": None, "all": True, "deleted": [first.sequence]},
+        {"time": "2026-01-01T05:00:00.000Z", "action": "delete_failure", "configuration": None,
+         "envelope_id": None, "failure_id": None, "all": True, "deleted": []},
+    ]  # fmt: skip
+
+
+def test_deleting_nothing_is_an_error_naming_the_action_the_instant_and_the_problem() -> None:
+    sim, env = seed_example("sim")
+    sim.delete_failure("listener", env, at=HOUR, source="shop.toml: action 4")
+    with pytest.raises(InvalidOperation) as caught:
+        sim.run()
+    assert str(caught.value) == (
+        "shop.toml: action 4: delete_failure of 'listener' at 1h: the failure log of "
+        "'listener' holds no failure of envelope 'e1'"
+    )
+    with pytest.raises(InvalidOperation):  # unrun: running again meets it again
+        sim.run()
+    sim, _ = seed_example("sim")
+    sim.delete_failure(failure_id="not-an-id", at=HOUR)
+    with pytest.raises(InvalidOperation, match="no failure-log entry has the id 'not-an-id'"):
+        sim.run()
+
+
+def test_a_failure_whose_retry_is_in_flight_is_not_deleted() -> None:
+    # Every answer takes 30 seconds: message 3 is attempted at 2m and fails at 2m30s, its
+    # retry starts at 24h2m30s; a delete at 24h2m45s finds it in flight.
+    sim, env = seed_example("sim", Scripted([200, 200, 503, 200], latency="30s"))
+    sim.delete_failure("listener", env, at=timedelta(hours=24, minutes=2, seconds=45))
+    with pytest.raises(InvalidOperation, match="being retried right now"):
+        sim.run()
+
+
+def test_delete_failure_checks_its_arguments_when_given() -> None:
+    sim, env = seed_example("sim")
+    for call, problem in [
+        (lambda: sim.delete_failure("nope", env, at=HOUR), "no configuration named 'nope'"),
+        (lambda: sim.delete_failure("listener", "e9", at=HOUR), "no envelope with id 'e9'"),
+        (lambda: sim.delete_failure("listener", at=HOUR), "name a configuration and an envelope"),
+        (lambda: sim.delete_failure(env, at=HOUR), "no configuration named"),  # type: ignore[arg-type]
+        (lambda: sim.delete_failure(all=True, failure_id="x", at=HOUR), "name no envelope"),
+        (lambda: sim.delete_failure("listener", failure_id="x", at=HOUR), "names one entry"),
+        (lambda: sim.delete_failure(failure_id="", at=HOUR), "failure_id must be text"),
+        (lambda: sim.delete_failure(all="yes", at=HOUR), "all must be true or false"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(cs.ConfigurationError, match=problem):
+            call()
+    assert len(sim.scheduler) == 4  # nothing was put on the timeline: only the example's
+
+
+# -- pause and resume ------------------------------------------------------------------
+
+
+def test_sim_a_paused_configuration_skips_and_waits_as_after_a_failure() -> None:
+    sim, _ = seed_example("sim")
+    sim.pause("listener", at=MIN)
+    sim.resume("listener", at=HOUR)
+    result = sim.run()
+    assert outcomes(result) == [
+        (0, 1, "delivered"), (0, 2, "delivered"),
+        (VIEW, 3, "skipped"),  # due again a day after the skip; 4 to 6 wait behind it
+        (VIEW + D, 3, "delivered"), (VIEW + D, 4, "delivered"),
+        (VIEW + D, 5, "delivered"), (VIEW + D, 6, "delivered"),
+    ]  # fmt: skip
+    (skip,) = result.skips("listener")
+    assert (skip.time, skip.number, skip.retry_count, skip.message.sequence) == (VIEW, 1, 0, 3)
+    assert skip.snapshot is skip.message.events[0].snapshot  # what the attempt would carry
+    assert result.summary()["listener"]["skipped"] == 1
+    assert result.summary()["listener"]["attempts"] == 6
+    assert result.failure_log("listener") == []  # a message only skipped is not in it
+
+
+def test_a_skip_never_counts_towards_the_retry_limit() -> None:
+    # Paused for 20 days: the head is skipped 20 times, then delivered by its first attempt.
+    sim, _ = seed_example("sim", max_retries=2)
+    sim.pause("listener", at=MIN)
+    sim.resume("listener", at=20 * DAY)
+    result = sim.run()
+    tries = [a for a in result.attempts if a.sequence == 3]
+    assert [(a.number, a.outcome) for a in tries] == [(1, "delivered")]
+    assert len(result.skips("listener")) == 20 and result.failures("listener") == []
+
+
+def test_a_configuration_paused_for_good_ends_the_run_with_its_messages_pending() -> None:
+    # Skips would come round daily until the horizon: nothing but them is left, so the run
+    # stops; run(until=...) plays them out, and resuming later picks the retry clock up.
+    sim, _ = seed_example("sim")
+    sim.pause("listener", at=MIN)
+    result = sim.run()
+    assert sim.now == VIEW + 20_000  # Sue's signing, the last action: skips after it idle
+    assert [m.sequence for m in result.pending("listener")] == [3, 4, 5, 6]
+    assert len(result.skips("listener")) == 1
+    assert not sim.step()
+    sim.run(until=3 * DAY)
+    assert [s.time for s in result.skips("listener")] == [VIEW, VIEW + D, VIEW + 2 * D]
+    sim.resume("listener", at=3 * DAY)
+    result = sim.run()
+    assert outcomes(result)[-4:] == [(VIEW + 3 * D, n, "delivered") for n in (3, 4, 5, 6)]
+
+
+def test_a_retry_due_while_paused_is_skipped_and_due_again_a_retry_interval_later() -> None:
+    # Message 3 fails at 2m (retry due at 1d2m); paused from 1h to 1d1h.
+    sim, _ = seed_example("sim", Scripted([200, 200, 503]))
+    sim.pause("listener", at=HOUR)
+    sim.resume("listener", at=DAY + HOUR)
+    assert outcomes(sim.run())[2:5] == [
+        (VIEW, 3, "retry"), (VIEW + D, 3, "skipped"), (VIEW + 2 * D, 3, "delivered"),
+    ]  # fmt: skip
+
+
+def test_resuming_sends_nothing_by_itself() -> None:
+    sim, _ = seed_example("sim")
+    sim.pause("listener", at=MIN)
+    sim.resume("listener", at=HOUR)
+    result = sim.run(until=2 * HOUR)
+    assert [a.sequence for a in result.attempts] == [1, 2]  # 3 waits for its day
+
+
+def test_a_pause_later_at_the_same_instant_turns_that_instants_deliveries_into_skips() -> None:
+    # The send at 0 and a pause at 0 given after it: the deliveries come after the actions.
+    sim, _ = seed_example("sim")
+    sim.pause("listener", at=timedelta(0))
+    result = sim.run(until=HOUR)
+    assert outcomes(result) == [(0, 1, "skipped")]
+    lines = trace_records(result)
+    assert lines[0] == {"time": "2026-01-01T00:00:00.000Z", "action": "pause",
+                        "configuration": "listener"}  # fmt: skip
+    assert lines[1]["outcome"] == "skipped" and lines[1]["status"] is None
+    assert lines[1]["body"] is None and lines[1]["headers"] is None
+    assert lines[1]["attempt"] == 1 and lines[1]["retry_count"] == 0
+
+
+def test_an_administrative_action_defers_only_its_own_instant() -> None:
+    # Held messages are attempted once the instant's actions are done, in creation order,
+    # and give the same attempts as attempting at once does.
+    plain, _ = seed_example("sim")
+    held, _ = seed_example("sim")
+    held.delete_failure(all=True, at=timedelta(0))
+    held.delete_failure(all=True, at=VIEW * timedelta(milliseconds=1))
+    want = [(a.time, a.sequence, a.status) for a in plain.run().attempts]
+    assert [(a.time, a.sequence, a.status) for a in held.run().attempts] == want
+
+
+def test_aggregate_a_skipped_message_waits_for_a_success_a_day_after_the_skip() -> None:
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    sim.pause("c", at=timedelta(0))
+    sim.resume("c", at=HOUR)
+    sim.view(env, "sue", at=2 * HOUR)  # succeeds, but only 2h after the skip: no release
+    sim.sign(env, "sue", at=DAY + HOUR)  # 25h after the skip: releases message 1
+    result = sim.run()
+    window = 60_000  # messages fall due a minute after their first event
+    assert outcomes(result) == [
+        (window, 1, "skipped"), (2 * 3_600_000 + window, 2, "delivered"),
+        (D + 3_600_000 + window, 3, "delivered"), (D + 3_600_000 + window, 1, "delivered"),
+    ]  # fmt: skip
+    first, second, _ = result.messages("c")
+    assert first.merged_events == ("recipient-sent", "envelope-sent")
+    assert second.merged_events == ("recipient-delivered", "envelope-delivered")  # 1 was closed
+    assert result.summary()["c"] == {
+        "mode": "aggregate", "generated": 3, "delivered": 3, "failed": 0, "pending": 0,
+        "attempts": 3, "skipped": 1,
+    }  # fmt: skip
+
+
+def test_pausing_twice_or_resuming_an_unpaused_configuration_is_an_error() -> None:
+    for mode in ("sim", "aggregate"):
+        sim, _ = seed_example(mode)
+        sim.pause("listener", at=MIN)
+        sim.pause("listener", at=HOUR)
+        with pytest.raises(
+            InvalidOperation, match=r"pause of 'listener' at 1h: .* paused already"
+        ):
+            sim.run()
+        assert sim.now == HOUR // timedelta(milliseconds=1)
+        sim, _ = seed_example(mode)
+        sim.resume("listener", at=HOUR)
+        with pytest.raises(InvalidOperation, match=r"resume of 'listener' at 1h: .* not paused"):
+            sim.run()
+    with pytest.raises(cs.ConfigurationError, match="no configuration named 'other'"):
+        sim.pause("other", at=HOUR)
+
+
+def test_the_invariants_hold_after_every_step_through_pauses_and_deletes() -> None:
+    for mode in ("sim", "aggregate"):
+        sim, _ = seed_example(mode, Scripted([503, 503, 200, 503]))
+        sim.pause("listener", at=MIN)
+        sim.resume("listener", at=2 * DAY)
+        sim.delete_failure(all=True, at=3 * DAY)
+        while sim.step():
+            sim.check()
+        summary = sim.run().summary()["listener"]
+        assert (
+            summary["delivered"] + summary["failed"] + summary["pending"] == summary["generated"]
+        )
+
+
+# -- scenario files and the command line -------------------------------------------------
+
+SCENARIO = """
+[simulation]
+seed = 3
+
+[[configuration]]
+name = "listener"
+listener = { kind = "scripted", responses = [200, 200, 503] }
+
+[[envelope]]
+id = "e1"
+subject = "Hello"
+recipients = [{ id = "sue", type = "signer", name = "Sue", email = "sue@example.com" }]
+
+[[action]]
+at = "0s"
+envelope = "e1"
+do = "send"
+
+[[action]]
+at = "1m"
+envelope = "e1"
+recipient = "sue"
+do = "view"
+"""
+
+
+def test_a_scenario_file_pauses_resumes_and_deletes_failures() -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = (
+        SCENARIO
+        + """
+[[action]]
+at = "1h"
+do = "delete_failure"
+configuration = "listener"
+envelope = "e1"
+
+[[action]]
+at = "2h"
+do = "pause"
+configuration = "listener"
+
+[[action]]
+at = "3h"
+do = "resume"
+configuration = "listener"
+
+[[action]]
+at = "4h"
+do = "delete_failure"
+all = true
+"""
+    )
+    result = parse_scenario(text, "ops.toml").build().run()
+    actions = [
+        (r["action"], r.get("configuration")) for r in trace_records(result) if "action" in r
+    ]
+    assert actions == [("delete_failure", "listener"), ("pause", "listener"),
+                       ("resume", "listener"), ("delete_failure", None)]  # fmt: skip
+    assert [f.reason for f in result.failures("listener")] == ["deleted by the administrator"]
+
+
+@pytest.mark.parametrize(
+    ("action", "problem"),
+    [
+        ('do = "pause"\nconfiguration = "nope"',
+         "ops.toml: action 3: no configuration named 'nope' (configurations: 'listener')"),
+        ('do = "pause"', "ops.toml: action 3: missing key 'configuration'"),
+        ('do = "pause"\nconfiguration = "listener"\nenvelope = "e1"',
+         "ops.toml: action 3: pause takes 'configuration', not 'envelope'"),
+        ('do = "delete_failure"\nall = "yes"', "ops.toml: action 3: all must be true or false"),
+        ('do = "delete_failure"\nconfiguration = "listener"',
+         "ops.toml: action 3: delete_failure: name a configuration and an envelope"),
+        ('do = "send"\nenvelope = "e1"\nconfiguration = "listener"',
+         "ops.toml: action 3: 'configuration' is for administrative actions, not 'send'"),
+    ],
+)  # fmt: skip
+def test_a_scenario_files_administrative_actions_are_checked(action: str, problem: str) -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SCENARIO + f'\n[[action]]\nat = "1h"\n{action}\n'
+    with pytest.raises(cs.ScenarioError) as caught:
+        parse_scenario(text, "ops.toml").build()
+    assert str(caught.value).startswith(problem)
+
+
+def test_the_cli_reports_a_refused_operation_in_one_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from connect_sim.cli import main
+
+    path = tmp_path / "ops.toml"
+    path.write_text(
+        SCENARIO + '\n[[action]]\nat = "1h"\ndo = "resume"\nconfiguration = "listener"\n'
+    )
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {path}: action 3: resume of 'listener' at 1h: the configuration is not paused\n"
+    )
+
+
+# -- properties over generated scenarios ------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from scenarios import DAY as DAY_MS  # noqa: E402
+from scenarios import Plan, plans  # noqa: E402
+
+INSTANTS = st.lists(st.integers(0, 14 * DAY_MS), max_size=4, unique=True).map(sorted)
+
+
+def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[int, int]]]:
+    """Pauses, resumes and deletes at drawn instants; each configuration's paused spans."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for channel in sim._channels:
+        toggles = data.draw(INSTANTS, label=f"pauses and resumes of {channel.name}")
+        spans[channel.name] = []
+        for n, time in enumerate(toggles):
+            at = timedelta(milliseconds=time)
+            if n % 2 == 0:
+                sim.pause(channel.name, at=at)
+            else:
+                sim.resume(channel.name, at=at)
+                spans[channel.name].append((toggles[n - 1], time))
+        if len(toggles) % 2:
+            spans[channel.name].append((toggles[-1], 2**62))
+        for time in data.draw(INSTANTS, label=f"deletes of {channel.name}")[:2]:
+            sim.delete_failure(channel.name, all=True, at=timedelta(milliseconds=time))
+    return spans
+
+
+@given(st.data())
+def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObject) -> None:
+    plan: Plan = data.draw(plans())
+    for mode in ("sim", "aggregate"):
+        sim = plan.build(mode)
+        spans = _operate(sim, data)
+        while sim.step():
+            sim.check()  # every invariant, after every step
+        result = sim.run()
+        for name in result.configurations:
+            counts = result.summary()[name]
+            assert (
+                counts["delivered"] + counts["failed"] + counts["pending"] == counts["generated"]
+            ), (mode, name, counts)
+            for attempt in result.attempts:
+                if attempt.configuration == name:
+                    assert not any(a <= attempt.time < b for a, b in spans[name]), (
+                        f"{attempt!r} made while {name!r} was paused"
+                    )
+            channel = result.channel(name)
+            for failure in result.failures(name):
+                if "retries exhausted" in failure.reason:  # skips never count towards it
+                    assert failure.message.attempts == channel.max_retries + 1, failure
+            if mode == "sim":
+                delivered = [a.sequence for a in result.received(name)]
+                assert delivered == sorted(delivered), "SIM delivered out of creation order"
+
+
+@given(st.data())
+def test_holding_an_instants_deliveries_changes_no_attempt(data: st.DataObject) -> None:
+    # A pause and a resume at the same instant change nothing but the instant's phases:
+    # the deliveries held for after its actions are the ones made at once without them.
+    plan: Plan = data.draw(plans())
+    instants = data.draw(st.lists(st.sampled_from([t for t, *_ in plan.actions]), max_size=3))
+    for mode in ("sim", "aggregate"):
+        plain, held = plan.build(mode), plan.build(mode)
+        for time in sorted(set(instants)):
+            for channel in held._channels:
+                held.pause(channel.name, at=timedelta(milliseconds=time))
+                held.resume(channel.name, at=timedelta(milliseconds=time))
+
+        def seen(sim: cs.Simulation) -> list[object]:
+            result = sim.run()
+            return [(a.time, a.end, a.sequence, a.number, a.status, a.outcome, a.position,
+                     a.generated) for a in result.attempts]  # fmt: skip
+
+        assert seen(held) == seen(plain)
