@@ -1,4 +1,4 @@
-"""The ``connect-sim`` command: ``example``, ``compare FILE`` and ``run FILE --out DIR``.
+"""The ``connect-sim`` command: ``example``, ``compare``, ``run`` and ``failures``.
 
 Bad input of any kind (a flag, a scenario file, an action the state does not
 allow, an output folder connect-sim may not write into) and a failure to write
@@ -12,15 +12,18 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
 from .errors import ConnectSimError, PayloadError
+from .operations import LogEntry
 from .output import BODIES, check_run_folder, write_run
-from .report import comparison
+from .report import comparison, text_table
 from .scenario import Scenario, load_scenario, parse_scenario
+from .time import format_instant, parse_duration, parse_instant
 
 __all__ = ["main"]
 
@@ -89,7 +92,61 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="folder for trace.jsonl, summary.json and bodies/: new, empty or an earlier run",
     )
+    failures = commands.add_parser(
+        "failures", help="a scenario's failure log at an instant, as DocuSign lists it"
+    )
+    failures.add_argument("file", help="a scenario TOML file")
+    failures.add_argument(
+        "--at", help="an offset from the start (1d2h) or an ISO time; default: the run's end"
+    )
+    failures.add_argument("--mode", choices=("sim", "aggregate"), help="force every configuration")
+    failures.add_argument("--seed", type=int, help="replace the scenario's seed")
     return parser
+
+
+def _at(text: str, start: datetime) -> timedelta:
+    """``--at``: an offset such as ``1d2h``, or an ISO time with a zone, after ``start``."""
+    try:
+        return timedelta(milliseconds=parse_duration(text))
+    except ConnectSimError:
+        pass
+    try:
+        moment = parse_instant(text)
+    except ConnectSimError:
+        raise _UsageError(
+            f"--at: expected an offset like '1d2h' or an ISO time like "
+            f"'2026-01-02T09:00:00Z', got {text!r}"
+        ) from None
+    if moment < start:
+        raise _UsageError(f"--at: {text} is before the scenario's start, {start.isoformat()}")
+    return moment - start
+
+
+def _failures(args: argparse.Namespace) -> str:
+    scenario = load_scenario(args.file)
+    sim = scenario.build(mode=args.mode, seed=args.seed)
+    until = None if args.at is None else _at(args.at, scenario.start)
+    result = sim.run(until=until)
+    when = format_instant(sim.start, result.end)
+    blocks = []
+    for name in result.configurations:
+        entries = result.failure_log(name)
+        count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+        blocks.append(f"Failure log of {name!r} at {when}: {count}")
+        if entries:
+            blocks.append(text_table(_LOG_COLUMNS, [_log_row(sim.start, e) for e in entries]))
+        blocks.append("")
+    return "\n".join(blocks).rstrip() + "\n"
+
+
+_LOG_COLUMNS = ("failure id", "#", "envelope", "status", "created", "last try", "retries",
+                "retry due", "error")  # fmt: skip
+
+
+def _log_row(start: datetime, entry: LogEntry) -> list[str]:
+    return [entry.failure_id, str(entry.sequence), entry.envelope_id, entry.status,
+            format_instant(start, entry.created), format_instant(start, entry.last_try),
+            str(entry.retry_count), "yes" if entry.retry_due else "no", entry.error]  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -116,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(_compare(_seed_example(), None))
         elif args.command == "compare":
             sys.stdout.write(_compare(load_scenario(args.file), args.seed))
+        elif args.command == "failures":
+            sys.stdout.write(_failures(args))
         else:
             _run(args)
     except _Exit as done:

@@ -10,6 +10,7 @@ import pytest
 import connect_sim as cs
 from connect_sim.errors import InvalidOperation
 from connect_sim.listeners import Outage, Scripted
+from connect_sim.operations import LogEntry
 from connect_sim.report import trace_records
 
 from builders import DAY, HOUR, MIN, seed_example
@@ -526,3 +527,38 @@ def test_holding_an_instants_deliveries_changes_no_attempt(data: st.DataObject) 
                      a.generated) for a in result.attempts]  # fmt: skip
 
         assert seen(held) == seen(plain)
+
+
+def test_the_failures_command_lists_the_log_at_an_instant(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from connect_sim.cli import main
+
+    path = tmp_path / "ops.toml"
+    path.write_text(SCENARIO)  # message 3 (Sue's view at 1m) is answered 503: a retry a day on
+    assert main(["failures", str(path), "--at", "1h"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Failure log of 'listener' at 2026-01-01T01:00:00.000Z: 1 entry"
+    assert lines[1].split() == ["failure", "id", "#", "envelope", "status", "created", "last",
+                                "try", "retries", "retry", "due", "error"]  # fmt: skip
+    cells = lines[3].split()
+    entry = parse_scenario_log(SCENARIO, until=HOUR)
+    assert cells[:9] == [entry.failure_id, "3", "e1", "Sent", "2026-01-01T00:01:00.000Z",
+                         "2026-01-01T00:01:00.000Z", "0", "yes", "HTTP"]  # fmt: skip
+    assert main(["failures", str(path), "--at", "2026-01-03T00:00:00Z"]) == 0
+    assert capsys.readouterr().out == (
+        "Failure log of 'listener' at 2026-01-03T00:00:00.000Z: 0 entries\n"
+    )
+    for bad, problem in [
+        ("soon", "--at: expected an offset like '1d2h' or an ISO time"),
+        ("2025-12-31T00:00:00Z", "--at: 2025-12-31T00:00:00Z is before the scenario's start"),
+    ]:
+        assert main(["failures", str(path), "--at", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {problem}") and err.count("\n") == 1
+
+
+def parse_scenario_log(text: str, until: timedelta) -> LogEntry:
+    from connect_sim.scenario import parse_scenario
+
+    sim = parse_scenario(text).build()
+    (entry,) = sim.run(until=until).failure_log("listener")
+    return entry
