@@ -1,4 +1,4 @@
-"""What an administrator does to Connect while it runs: pause, resume, delete failures.
+"""What an administrator does to Connect while it runs: pause, resume, delete, republish.
 
 Theory of operation
 -------------------
@@ -31,15 +31,27 @@ import attrs
 
 from .account import Account
 from .delivery import Channel, Message
-from .delivery.ledger import S_FAILED, Ledger
+from .delivery.ledger import S_FAILED, S_IN_FLIGHT, Ledger
 from .errors import InvalidOperation
 from .ids import derived_guid
 from .time import format_duration
 
-__all__ = ["OPERATIONS", "LogEntry", "Operation", "failure_id", "failure_log", "perform"]
+__all__ = [
+    "CONTENTS",
+    "OPERATIONS",
+    "LogEntry",
+    "Operation",
+    "RepublishResult",
+    "failure_id",
+    "failure_log",
+    "perform",
+    "republish_results",
+]
 
 #: The administrative actions, as scenario files name them (``do = "pause"``).
-OPERATIONS: Final = ("pause", "resume", "delete_failure")
+OPERATIONS: Final = ("pause", "resume", "delete_failure", "republish")
+#: What a republished message carries: the envelope now, or the failed message's own.
+CONTENTS: Final = ("current", "original")
 
 
 @attrs.frozen
@@ -59,6 +71,10 @@ class Operation:
     failure: str | None = None
     everything: bool = False
     source: str | None = None
+    #: A republish's envelopes, whether it is synchronous, and what it carries.
+    envelopes: tuple[str, ...] = ()
+    synchronous: bool = False
+    content: str = "current"
 
     def describe(self) -> str:
         """``pause of 'listener' at 2h``, with the place it was given first."""
@@ -158,6 +174,9 @@ def perform(operation: Operation, channels: Sequence[Channel], ledger: Ledger, s
             channel.resume()
         ledger.note_action({"time": operation.time, "action": kind, "configuration": channel.name})
         return
+    if kind == "republish":
+        _republish(operation, channels, ledger)
+        return
     assert kind == "delete_failure", kind
     deleted = _delete(operation, channels, seed)
     ledger.note_action({
@@ -217,3 +236,87 @@ def _named(operation: Operation, channel: Channel, row: int, seed: int) -> bool:
     if operation.failure is not None:
         return failure_id(seed, channel.name, row + 1) == operation.failure
     return channel.ledger.envelope_id(row) == operation.envelope
+
+
+@attrs.frozen
+class RepublishResult:
+    """What a republish did for one envelope and configuration (after ``ConnectFailureResult``).
+
+    ``status`` is ``Queued`` (asynchronous: the new message joined the queue),
+    ``Success`` or ``Fail`` (synchronous: its one attempt); ``withdrawn`` the
+    sequence numbers of the failed messages it took out of the log.
+    """
+
+    time: int
+    envelope_id: str
+    configuration: str
+    status: str
+    withdrawn: tuple[int, ...]
+
+
+def republish_results(ledger: Ledger) -> list[RepublishResult]:
+    """Every republish's results so far, in the order of the run."""
+
+    def of(sequence: int) -> str:
+        return ledger.channels[ledger.m_channel[sequence - 1]][0]
+
+    return [
+        RepublishResult(
+            record["time"],
+            record["envelope_id"],
+            name,
+            status,
+            tuple(sequence for sequence in record["withdrawn"] if of(sequence) == name),
+        )
+        for _, kind, record in ledger.notes
+        if kind == "action" and record["action"] == "republish"
+        for name, status in record["results"].items()
+    ]
+
+
+def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger) -> None:
+    """One new message per configuration whose failure log holds each envelope (see the docs)."""
+    held = []
+    for envelope in operation.envelopes:
+        rows = [
+            (channel, [row for row in channel.logged if ledger.envelope_id(row) == envelope])
+            for channel in channels
+        ]
+        rows = [(channel, found) for channel, found in rows if found]
+        if not rows:
+            raise _refused(operation, f"no failure log holds envelope {envelope!r}")
+        if all(ledger.m_state[row] == S_IN_FLIGHT for _, found in rows for row in found):
+            raise _refused(
+                operation, f"the failures of envelope {envelope!r} are being retried right now"
+            )
+        held.append((envelope, rows))
+    for envelope, rows in held:  # checked: nothing above changed anything
+        results: dict[str, str] = {}
+        withdrawn: list[int] = []
+        for channel, found in rows:
+            found = [row for row in found if ledger.m_state[row] != S_IN_FLIGHT]
+            if not found:
+                continue  # its retry is in flight: left to end
+            latest = found[-1]
+            history = ledger.history(latest)
+            if operation.content == "original":
+                message = Message(ledger, latest)
+                name = message.event
+                position, generated = ledger.carried(latest)
+            else:
+                name = f"envelope-{history.current().status}"
+                position, generated = history.count, operation.time
+            for row in found:
+                channel.delete(row, republished=True)
+            new = channel.add_republished(ledger.m_event[latest], name, position, generated)
+            if operation.synchronous:
+                results[channel.name] = "Success" if channel.attempt_outside(new) else "Fail"
+            else:
+                channel.queue_republished(new)
+                results[channel.name] = "Queued"
+            withdrawn.extend(row + 1 for row in found)
+        ledger.note_action({
+            "time": operation.time, "action": "republish", "envelope_id": envelope,
+            "synchronous": operation.synchronous, "content": operation.content,
+            "results": results, "withdrawn": withdrawn,
+        })  # fmt: skip

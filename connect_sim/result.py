@@ -14,13 +14,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from .delivery import Attempt, Channel, Failure, Message, Skip
-from .delivery.ledger import PENDING_CODES, S_DELIVERED
+from .delivery.ledger import PENDING_CODES, S_DELIVERED, S_REPUBLISHED
 from .errors import ConfigurationError
 from .events import Event
 from .rows import Rows
 
 if TYPE_CHECKING:
-    from .operations import LogEntry
+    from .operations import LogEntry, RepublishResult
     from .simulation import Simulation
 
 __all__ = ["Result"]
@@ -102,6 +102,12 @@ class Result:
         """
         return self._simulation.failure_log(self.channel(name).name)
 
+    def republishes(self) -> list[RepublishResult]:
+        """What every republish did, per envelope and configuration, in the order of the run."""
+        from .operations import republish_results
+
+        return republish_results(self._simulation._ledger)
+
     def skips(self, name: str) -> list[Skip]:
         """The attempts the configuration did not make while paused, in the order of the run."""
         channel = self.channel(name)
@@ -120,8 +126,8 @@ class Result:
         """Per configuration: mode and counts of messages generated, delivered, failed, pending.
 
         Each message counts once, where it ended (``failed``: given up, deleted by
-        the administrator included); ``attempts`` and ``skipped`` count attempts
-        and skips.
+        the administrator included; ``republished``: withdrawn by a republish);
+        ``attempts`` and ``skipped`` count attempts and skips.
         """
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
@@ -133,6 +139,7 @@ class Result:
                 "generated": len(channel.message_rows),
                 "delivered": counts[S_DELIVERED],
                 "failed": len(channel.failures),
+                "republished": counts[S_REPUBLISHED],
                 "pending": sum(counts[code] for code in PENDING_CODES),
                 "attempts": channel.attempt_count,
                 "skipped": channel.skips,

@@ -72,12 +72,14 @@ _DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
 _ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documents"}
 _DOCUMENT = {"id", "name", "content"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order", "client_user_id"}
-_ACTION = {"at", "envelope", "do", "recipient", "reason", "configuration", "all", "failure_id"}
+_ACTION = {"at", "envelope", "do", "recipient", "reason", "configuration", "all", "failure_id",
+           "synchronous", "content"}  # fmt: skip
 #: The keys each administrative action takes, beside ``do`` and ``at``.
 _OPERATION_KEYS: Final = {
     "pause": {"configuration"},
     "resume": {"configuration"},
     "delete_failure": {"configuration", "envelope", "all", "failure_id"},
+    "republish": {"envelope", "synchronous", "content"},
 }
 # kind -> (model, allowed keys, required keys)
 _LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] = {
@@ -389,7 +391,7 @@ class Scenario:
         if kind in _OPERATION_KEYS:
             self._operation(place, sim, where, kind, table, at)
             return
-        for key in ("configuration", "all", "failure_id"):
+        for key in ("configuration", "all", "failure_id", "synchronous", "content"):
             if key in table:
                 raise place.error(where, f"{key!r} is for administrative actions, not {kind!r}")
         try:
@@ -412,6 +414,17 @@ class Scenario:
             raise place.error(where, f"{kind} takes {keys}, not {key!r}")
         source = f"{self.path}: {where}"
         try:
+            if kind == "republish":
+                synchronous = table.get("synchronous", False)
+                if not isinstance(synchronous, bool):
+                    raise place.error(
+                        where, f"synchronous must be true or false, got {show(synchronous)}"
+                    )
+                sim.republish(
+                    _text(place, where, table, "envelope"), at=at, synchronous=synchronous,
+                    content=table.get("content", "current"), source=source,
+                )  # fmt: skip
+                return
             if kind == "delete_failure":
                 everything = table.get("all", False)
                 if not isinstance(everything, bool):

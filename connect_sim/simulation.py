@@ -37,7 +37,7 @@ from .history import CREATION, TIME_SHIFT, UNPACKED, History, Shape
 from .ids import guid_maker
 from .lifecycle import ACTIONS, RECIPIENT_ACTIONS, apply
 from .listeners import AlwaysOk, Listener, check_listener
-from .operations import LogEntry, Operation, failure_log, perform
+from .operations import CONTENTS, LogEntry, Operation, failure_log, perform
 from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
@@ -430,6 +430,51 @@ class Simulation:
             )
         self._operate("delete_failure", at, source, configuration=name, envelope=key,
                       failure=failure_id, everything=all)  # fmt: skip
+
+    def republish(
+        self,
+        envelopes: Envelope | str | Sequence[Envelope | str],
+        *,
+        at: When,
+        synchronous: bool = False,
+        content: str = "current",
+        source: str | None = None,
+    ) -> None:
+        """Republish envelopes from the failure log at ``at`` (``PUT .../retry_queue``).
+
+        For each envelope, every configuration whose failure log holds it gets
+        one new message (a sequence number of its own, ``retryCount`` 0): with
+        ``content="current"`` the envelope's state at the republish, generated
+        then, event ``envelope-<status>``; with ``"original"`` the latest failed
+        message's event, snapshot and generated time.  The failed messages are
+        withdrawn (state ``republished``, never retried); a SIM queue whose
+        blocked head is withdrawn moves on at once.  Asynchronous (default): the
+        new message joins the back of the queue, whatever the configuration's
+        event filter (result ``Queued``); ``synchronous=True``: one attempt at
+        once, outside the queue (``Success`` or ``Fail``; a failure is given up).
+        Results: :meth:`Result.republishes <connect_sim.Result.republishes>`.  An
+        envelope no failure log holds is an
+        :class:`~connect_sim.errors.InvalidOperation` when the run gets there.
+        """
+        given = [envelopes] if isinstance(envelopes, Envelope | str) else list(envelopes)
+        if not given:
+            raise ConfigurationError("republish: name at least one envelope")
+        keys = []
+        for envelope in given:
+            key = envelope.id if isinstance(envelope, Envelope) else envelope
+            self._own(self.envelope(key))
+            if key not in keys:
+                keys.append(key)
+        if not isinstance(synchronous, bool):
+            raise ConfigurationError(
+                f"republish: synchronous must be true or false, got {synchronous!r}"
+            )
+        if content not in CONTENTS:
+            raise ConfigurationError(
+                f"republish: content must be one of {', '.join(CONTENTS)}, got {content!r}"
+            )
+        self._operate("republish", at, source, envelopes=tuple(keys), synchronous=synchronous,
+                      content=content)  # fmt: skip
 
     def _configuration(self, name: object) -> str:
         if not any(channel.name == name for channel in self._channels):

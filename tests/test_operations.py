@@ -3,6 +3,7 @@ deleting failures, pausing and resuming; one rule at a time, in both modes where
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -309,8 +310,8 @@ def test_aggregate_a_skipped_message_waits_for_a_success_a_day_after_the_skip() 
     assert first.merged_events == ("recipient-sent", "envelope-sent")
     assert second.merged_events == ("recipient-delivered", "envelope-delivered")  # 1 was closed
     assert result.summary()["c"] == {
-        "mode": "aggregate", "generated": 3, "delivered": 3, "failed": 0, "pending": 0,
-        "attempts": 3, "skipped": 1,
+        "mode": "aggregate", "generated": 3, "delivered": 3, "failed": 0, "republished": 0,
+        "pending": 0, "attempts": 3, "skipped": 1,
     }  # fmt: skip
 
 
@@ -477,6 +478,21 @@ def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[in
             spans[channel.name].append((toggles[-1], 2**62))
         for time in data.draw(INSTANTS, label=f"deletes of {channel.name}")[:2]:
             sim.delete_failure(channel.name, all=True, at=timedelta(milliseconds=time))
+    # An administrator who looks at the failure logs now and then and republishes what is there.
+    looks = data.draw(INSTANTS, label="republishes")
+    synchronous = data.draw(st.booleans(), label="synchronous")
+    content = data.draw(st.sampled_from(["current", "original"]), label="content")
+
+    def administrator() -> Iterator[timedelta]:
+        for time in looks:
+            at = timedelta(milliseconds=time)
+            yield at
+            held = [e.envelope_id for c in sim._channels for e in sim.failure_log(c.name)
+                    if e.retry_due or not synchronous]  # fmt: skip
+            if held:
+                sim.republish(sorted(set(held)), at=at, synchronous=synchronous, content=content)
+
+    sim.feed(administrator())
     return spans
 
 
@@ -491,9 +507,8 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
         result = sim.run()
         for name in result.configurations:
             counts = result.summary()[name]
-            assert (
-                counts["delivered"] + counts["failed"] + counts["pending"] == counts["generated"]
-            ), (mode, name, counts)
+            ended = counts["delivered"] + counts["failed"] + counts["republished"]
+            assert ended + counts["pending"] == counts["generated"], (mode, name, counts)
             for attempt in result.attempts:
                 if attempt.configuration == name:
                     assert not any(a <= attempt.time < b for a, b in spans[name]), (
@@ -504,8 +519,15 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
                 if "retries exhausted" in failure.reason:  # skips never count towards it
                     assert failure.message.attempts == channel.max_retries + 1, failure
             if mode == "sim":
-                delivered = [a.sequence for a in result.received(name)]
+                outside = channel.outside
+                delivered = [a.sequence for a in result.received(name)
+                             if a.sequence - 1 not in outside]  # fmt: skip
                 assert delivered == sorted(delivered), "SIM delivered out of creation order"
+            for message in result.messages(name):
+                if message.republished:  # the same content on every attempt, in either mode
+                    tries = {(a.position, a.generated) for a in result.attempts
+                             if a.message == message and not a.duplicate}  # fmt: skip
+                    assert len(tries) <= 1, f"{message!r} carried {tries}"
 
 
 @given(st.data())
@@ -562,3 +584,182 @@ def parse_scenario_log(text: str, until: timedelta) -> LogEntry:
     sim = parse_scenario(text).build()
     (entry,) = sim.run(until=until).failure_log("listener")
     return entry
+
+
+# -- republish ----------------------------------------------------------------------------
+
+
+def two_envelopes(
+    mode: str, listener: object, **config: object
+) -> tuple[cs.Simulation, cs.Envelope, cs.Envelope]:
+    """e1 sent at 0 and signed at 1m; e2 sent at 2m; one configuration ``c``."""
+    sim = cs.Simulation(mode=mode, seed=5)
+    sim.add_configuration(cs.Configuration(name="c", **config), listener=listener)  # type: ignore[arg-type]
+    made = []
+    for n, sent in ((1, 0), (2, 2 * 60_000)):
+        env = sim.create_envelope(
+            f"Envelope {n}", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")], id=f"e{n}"
+        )
+        sim.send(env, at=timedelta(milliseconds=sent))
+        made.append(env)
+    sim.sign(made[0], "sue", at=MIN)
+    return sim, made[0], made[1]
+
+
+def test_sim_a_republish_withdraws_the_blocked_head_and_queues_the_current_state() -> None:
+    # Down from 30s to 30h: e1's signing at 1m fails (message 3) and blocks the rest; a
+    # republish of e1 at 2h withdraws 3 and queues one envelope-completed message for e1.
+    sim, e1, _ = two_envelopes("sim", Outage(windows=[(timedelta(seconds=30), 30 * HOUR)]))
+    sim.republish(e1, at=2 * HOUR)
+    result = sim.run(until=3 * HOUR)
+    h2 = 2 * 3_600_000
+    # The queue moves on at once, inside the outage: 4 (e1's envelope-completed) fails first.
+    assert outcomes(result)[2:4] == [
+        (MIN // timedelta(milliseconds=1), 3, "retry"),
+        (h2, 4, "retry"),
+    ]
+    messages = result.messages("c")
+    assert messages[2].state == "republished"
+    new = messages[-1]
+    assert new.republished and new.event == "envelope-completed" and new.recipient is None
+    assert new.merged_events == ("envelope-completed",)
+    assert (new.snapshot.status, new.generated) == ("completed", h2)
+    (done,) = result.republishes()
+    assert (done.time, done.envelope_id, done.configuration, done.status, done.withdrawn) == (
+        h2, "e1", "c", "Queued", (3,),
+    )  # fmt: skip
+    result = sim.run()
+    tries = [a for a in result.attempts if a.message == new]
+    assert tries[-1].outcome == "delivered" and tries[-1].retry_count == len(tries) - 1
+    assert all(a.snapshot.status == "completed" and a.generated == h2 for a in tries)
+    assert result.summary()["c"]["republished"] == 1
+    line = next(r for r in trace_records(result) if r.get("action") == "republish")
+    assert line == {"time": "2026-01-01T02:00:00.000Z", "action": "republish",
+                    "envelope_id": "e1", "synchronous": False, "content": "current",
+                    "results": {"c": "Queued"}, "withdrawn": [3]}  # fmt: skip
+    sim.check()
+
+
+def test_content_original_re_sends_the_failed_messages_own_event_and_snapshot() -> None:
+    sim, e1, _ = two_envelopes("sim", Scripted([200, 200, 503]))
+    sim.republish(e1, at=HOUR, content="original")
+    result = sim.run()
+    failed, new = result.messages("c")[2], result.messages("c")[-1]
+    assert failed.state == "republished" and new.event == failed.event == "recipient-delivered"
+    assert new.recipient is None and new.generated == failed.generated == 60_000
+    assert new.snapshot is failed.snapshot
+    assert [a.status for a in result.attempts if a.message == new] == [200]
+
+
+def test_a_synchronous_republish_attempts_once_outside_the_queue() -> None:
+    # e1's signing fails at 1m and the queue stays down; a synchronous republish of e1 at
+    # 1h succeeds at once, while e2's messages still wait behind the blocked head... which
+    # the republish withdrew: the queue moves on too.
+    sim, e1, _ = two_envelopes("sim", Scripted([200, 200, 503]))
+    sim.republish(e1, at=HOUR, synchronous=True)
+    result = sim.run()
+    (done,) = result.republishes()
+    assert done.status == "Success"
+    h1 = 3_600_000
+    new = result.messages("c")[-1]
+    assert [(a.time, a.status) for a in result.attempts if a.message == new] == [(h1, 200)]
+    sim.check()  # delivered outside the queue: not held to the queue's order
+
+
+def test_a_failed_synchronous_republish_is_given_up_and_never_retried() -> None:
+    # e1's message fails (SIM: its signing, after two successes; Aggregate: its first), and
+    # so does the synchronous republish's one attempt.
+    for mode, answers in (("sim", [200, 200] + [503] * 6), ("aggregate", [503] * 8)):
+        sim, e1, _ = two_envelopes(mode, Scripted(answers), aggregation_window="0s")
+        sim.republish(e1, at=HOUR, synchronous=True)
+        result = sim.run(until=2 * HOUR)
+        (done,) = result.republishes()
+        assert done.status == "Fail", mode
+        new = result.messages("c")[-1]
+        assert new.republished and new.state == "failed" and new.attempts == 1
+        assert any(e.sequence == new.sequence and not e.retry_due
+                   for e in result.failure_log("c"))  # fmt: skip
+        sim.run()
+        assert new.attempts == 1, "a failed synchronous republish was retried"
+
+
+def test_a_synchronous_republish_to_a_paused_configuration_fails_without_an_attempt() -> None:
+    sim, e1, _ = two_envelopes("sim", Scripted([200, 200, 503]))
+    sim.pause("c", at=30 * MIN)
+    sim.republish(e1, at=HOUR, synchronous=True)
+    result = sim.run(until=2 * HOUR)
+    assert [r.status for r in result.republishes()] == ["Fail"]
+    assert result.messages("c")[-1].attempts == 0
+
+
+def test_aggregate_a_republished_message_is_due_at_once_and_merges_with_nothing() -> None:
+    sim, e1, _ = two_envelopes("aggregate", Scripted([503]), aggregation_window="1m")
+    # Message 1 (e1 sent) fails; message 2 (e1 signed, due at 2m) succeeds too soon to
+    # release it; the republish at 1h withdraws 1 and sends e1 as it is now, at once.
+    sim.republish(e1, at=HOUR)
+    result = sim.run()
+    new = next(m for m in result.messages("c") if m.republished)
+    first = next(a for a in result.attempts if a.message == new)
+    assert first.time == 3_600_000 and first.ok  # due at once: no aggregation window
+    assert new.merged_events == ("envelope-completed",) and new.snapshot.status == "completed"
+    assert all(a.generated == 3_600_000 for a in result.attempts if a.message == new)
+
+
+def test_a_republish_goes_to_every_configuration_whose_log_holds_the_envelope_only() -> None:
+    sim = cs.Simulation(seed=2)
+    sim.add_configuration(cs.Configuration(name="down", events=["envelope-sent"]),
+                          listener=Scripted([503]))  # fmt: skip
+    sim.add_configuration(cs.Configuration(name="up"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    sim.sign(env, "sue", at=MIN)
+    sim.republish(env, at=HOUR)
+    result = sim.run()
+    assert [(r.configuration, r.status) for r in result.republishes()] == [("down", "Queued")]
+    new = result.messages("down")[-1]
+    # envelope-completed, though "down" subscribes to envelope-sent only: the admin asked.
+    assert new.event == "envelope-completed" and new.state == "delivered"
+    assert not any(m.republished for m in result.messages("up"))
+
+
+def test_republishing_an_envelope_no_failure_log_holds_is_an_error() -> None:
+    sim, e1, e2 = two_envelopes("sim", Scripted([200, 200, 503]))
+    sim.republish([e1, e2], at=HOUR, source="ops.toml: action 7")
+    with pytest.raises(InvalidOperation) as caught:
+        sim.run()
+    assert str(caught.value) == (
+        "ops.toml: action 7: republish at 1h: no failure log holds envelope 'e2'"
+    )
+    assert sim.failure_log("c")[0].sequence == 3  # nothing withdrawn: e1's failure is there
+    for call, problem in [
+        (lambda: sim.republish([], at=HOUR), "name at least one envelope"),
+        (lambda: sim.republish("e9", at=HOUR), "no envelope with id 'e9'"),
+        (lambda: sim.republish(e1, at=HOUR, content="newest"), "content must be one of"),
+        (lambda: sim.republish(e1, at=HOUR, synchronous="yes"), "synchronous must be"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(cs.ConfigurationError, match=problem):
+            call()
+
+
+def test_a_scenario_file_republishes() -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = (
+        SCENARIO
+        + """
+[[action]]
+at = "2h"
+do = "republish"
+envelope = "e1"
+synchronous = true
+content = "original"
+"""
+    )
+    result = parse_scenario(text, "ops.toml").build().run()
+    (done,) = result.republishes()
+    assert (done.envelope_id, done.status, done.withdrawn) == ("e1", "Success", (3,))
+    bad = (
+        SCENARIO + '\n[[action]]\nat = "2h"\ndo = "republish"\nenvelope = "e1"\nsynchronous = 1\n'
+    )
+    with pytest.raises(cs.ScenarioError, match="action 3: synchronous must be true or false"):
+        parse_scenario(bad, "ops.toml").build()

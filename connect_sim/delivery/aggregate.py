@@ -105,7 +105,7 @@ class AggregateChannel(Channel):
             elif self.released or self.due:
                 message = self.released.popleft() if self.released else self.due.popleft()
                 history = ledger.history(message)
-                fresh = state[message] == S_QUEUED
+                fresh = state[message] == S_QUEUED and message not in ledger.republished
                 if fresh:
                     # From now on, new events for this envelope open a new message.
                     del self.open[history.envelope.id]
@@ -118,8 +118,12 @@ class AggregateChannel(Channel):
                     )
                     continue
                 state[message] = S_IN_FLIGHT
-                # The envelope's state now: after the latest event it has had.
-                attempt = self._attempt(message, history.count, self.scheduler.now)
+                if ledger.republished and message in ledger.republished:
+                    # A republished message says what the republish fixed, on every attempt.
+                    attempt = self._attempt(message, *ledger.own(message))
+                else:
+                    # The envelope's state now: after the latest event it has had.
+                    attempt = self._attempt(message, history.count, self.scheduler.now)
             else:
                 return
             if attempt is not None:
@@ -161,13 +165,16 @@ class AggregateChannel(Channel):
         """A message the paused configuration would have attempted now, with that snapshot."""
         ledger = self.ledger
         now = self.scheduler.now
-        ledger.note_skip(now, message, ledger.attempts_of(message) + 1, position, now)
+        generated = now
+        if ledger.republished and message in ledger.republished:
+            position, generated = ledger.own(message)
+        ledger.note_skip(now, message, ledger.attempts_of(message) + 1, position, generated)
         ledger.m_state[message] = S_RETRY
         self.skips += 1
         self.skipped_at[message] = now
         self.failed.setdefault(message, None)
 
-    def delete(self, message: int) -> bool:
+    def delete(self, message: int, republished: bool = False) -> bool:
         state = self.ledger.m_state[message]
         if state == S_IN_FLIGHT:
             return False
@@ -175,8 +182,22 @@ class AggregateChannel(Channel):
             self.released.remove(message)  # due to be retried now; rare, so a linear search
         self.failed.pop(message, None)
         self.skipped_at.pop(message, None)
-        self._deleted(message)
+        self._deleted(message, republished)
         return True
+
+    def queue_republished(self, message: int) -> None:
+        # Due at once, with no aggregation window; never open, so it merges with nothing.
+        self.due.append(message)
+        self.scheduler.after(self._move_on)
+
+    def _move_on(self, _: object = None) -> None:
+        if not self.busy:
+            self._pump()
+
+    def _succeeded_outside(self, end: int) -> None:
+        self._release(end)
+        if self.released:
+            self.scheduler.after(self._move_on)
 
     def _release(self, now: int) -> None:
         """After a success at ``now``: retry every failed message that has waited long enough."""
@@ -199,7 +220,7 @@ class AggregateChannel(Channel):
     def check(self) -> None:
         super().check()
         for attempt in self.delivered:
-            if not attempt.duplicate:
+            if not (attempt.duplicate or attempt.message.republished):
                 assert attempt.generated == attempt.time, f"{attempt!r} not stamped at send time"
         state = self.ledger.m_state
         for message in self.failed:

@@ -39,7 +39,19 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import ConfigurationError
 from ..rows import Rows
 from ..scheduler import Scheduler
-from .ledger import GAVE_UP, O_FAILED, PENDING_CODES, ROW, S_DELIVERED, S_FAILED, Ledger
+from .ledger import (
+    GAVE_UP,
+    O_DELIVERED,
+    O_FAILED,
+    PENDING_CODES,
+    ROW,
+    S_DELIVERED,
+    S_FAILED,
+    S_IN_FLIGHT,
+    S_QUEUED,
+    S_REPUBLISHED,
+    Ledger,
+)
 from .records import Attempt, Failure, Message
 
 if TYPE_CHECKING:
@@ -105,6 +117,8 @@ class Channel:
         self.paused = False
         #: How many skips it has made (attempts a pause turned into none).
         self.skips = 0
+        #: Messages attempted outside the queue (synchronous republishes), by row.
+        self.outside: set[int] = set()
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         """Take one subscribed event of the run: its row, its envelope's history, its position.
@@ -128,11 +142,14 @@ class Channel:
         generated: int,
         duplicate: bool = False,
         response: tuple[int | None, int] | None = None,
+        outside: bool = False,
     ) -> int | None:
         """Start an attempt of ``message`` carrying the envelope's state after event ``position``.
 
         Returns the attempt's row if it ended at once, ``None`` if it is in flight.
         ``response`` is the session's answer when the caller has asked it already.
+        ``outside``: an attempt outside the queue (a synchronous republish), whose
+        answer is settled now whatever its latency, and which keeps the queue free.
         """
         ledger = self.ledger
         now = self.scheduler.now
@@ -162,7 +179,7 @@ class Channel:
             ledger.a_status[row] = status
         ledger.a_end[row] = end = now + latency
         ledger.m_end[message] = end
-        if latency == 0:
+        if latency == 0 or outside:
             return row
         self.busy = True
         self.scheduler.at(end, self._ended, row)
@@ -203,20 +220,68 @@ class Channel:
         """Attempt again, from the next retry due: resuming sends nothing by itself."""
         self.paused = False
 
-    def delete(self, message: int) -> bool:
+    def delete(self, message: int, republished: bool = False) -> bool:
         """Delete a message's failure-log entry: it is never retried.
 
-        False, and nothing changes, while its retry is in flight.
+        ``republished``: withdrawn by a republish instead (a new message stands for
+        it).  False, and nothing changes, while its retry is in flight.
         """
         raise NotImplementedError
 
-    def _deleted(self, message: int) -> None:
-        """What a deletion writes: the message given up by the administrator, out of the log."""
-        if self.ledger.m_state[message] != S_FAILED:
+    def _deleted(self, message: int, republished: bool) -> None:
+        """What a deletion writes: the message given up (or withdrawn), out of the log."""
+        state = self.ledger.m_state
+        if republished:
+            if state[message] == S_FAILED:  # it ends withdrawn, not given up: counted once
+                self.failures = [f for f in self.failures if f.message.sequence != message + 1]
+            state[message] = S_REPUBLISHED
+        elif state[message] != S_FAILED:
             self._give_up(
                 message, self.scheduler.now, "deleted by the administrator", logged=False
             )
         self._delivered_logged(message)
+
+    def add_republished(self, event: int, name: str, position: int, generated: int) -> int:
+        """A new message a republish makes: what it says is fixed (see the ledger's doc)."""
+        row = self.ledger.add_message(self.number, event, S_QUEUED)
+        self.ledger.republished[row] = (name, position, generated)
+        self.message_rows.append(row)
+        return row
+
+    def queue_republished(self, message: int) -> None:
+        """An asynchronous republish: the new message joins the back of the queue."""
+        raise NotImplementedError
+
+    def attempt_outside(self, message: int) -> bool:
+        """A synchronous republish: one attempt now, outside the queue; True on a 2xx.
+
+        A failure (a paused configuration makes no attempt) gives the message up:
+        it goes back to the failure log and is not retried.
+        """
+        ledger = self.ledger
+        now = self.scheduler.now
+        ledger.m_state[message] = S_IN_FLIGHT
+        if self.paused:
+            self._give_up(message, now, "a synchronous republish: the configuration is paused")
+            return False
+        attempt = self._attempt(message, *ledger.own(message), outside=True)
+        assert attempt is not None
+        if ledger.ok(attempt):
+            ledger.a_outcome[attempt] = O_DELIVERED
+            ledger.m_state[message] = S_DELIVERED
+            self.outside.add(message)
+            self.delivered_rows.append(attempt)
+            self._succeeded_outside(ledger.a_end[attempt])
+            return True
+        ledger.a_outcome[attempt] = O_FAILED
+        status = ledger.a_status[attempt]
+        answer = "no answer" if status == 0 else f"HTTP {status}"
+        self._give_up(message, ledger.a_end[attempt],
+                      f"{answer} to a synchronous republish; not retried")  # fmt: skip
+        return False
+
+    def _succeeded_outside(self, end: int) -> None:
+        """What a success outside the queue does to it (Aggregate: releases failures)."""
 
     def _fail_reason(self, attempt: int) -> str:
         """Why a message goes to the failure log after this failed attempt."""

@@ -46,6 +46,12 @@ would have attempted a message) and an administrative action (a pause, a
 deleted failure).  Both are rare, so the ledger keeps them as a list of
 ``notes`` in the order they happened, each with the number of attempts made
 before it; the trace puts each note before the attempt of that number.
+
+A republished message (see ``connect_sim.operations``) is a message like
+another, but what it says is fixed by the republish, not by an event: its
+event name, snapshot and generated time are kept in ``republished`` by its
+row, and its ``m_event`` is the envelope's event it was made after (for its
+history).  :meth:`Ledger.own` and :meth:`Ledger.carried` read them.
 """
 
 from __future__ import annotations
@@ -81,10 +87,11 @@ RELEASED: Final = "released"  # Aggregate: a retry released by a later success
 IN_FLIGHT: Final = "in-flight"
 SENT_OK: Final = "delivered"
 GAVE_UP: Final = "failed"
+REPUBLISHED: Final = "republished"  # withdrawn by a republish: a new message stands for it
 
 #: Message states by the code the ledger keeps.
-STATES: Final = (OPEN, QUEUED, WAITING_RETRY, RELEASED, IN_FLIGHT, SENT_OK, GAVE_UP)
-S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT, S_DELIVERED, S_FAILED = range(7)
+STATES: Final = (OPEN, QUEUED, WAITING_RETRY, RELEASED, IN_FLIGHT, SENT_OK, GAVE_UP, REPUBLISHED)
+S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT, S_DELIVERED, S_FAILED, S_REPUBLISHED = range(8)
 #: The codes of the states in which a message is still owed (neither delivered nor failed).
 PENDING_CODES: Final = frozenset({S_OPEN, S_QUEUED, S_RETRY, S_RELEASED, S_IN_FLIGHT})
 
@@ -125,7 +132,7 @@ class Ledger:
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
                  "a_status", "a_time", "bodies", "channels", "duplicates", "errors", "events",
                  "headers", "m_channel", "m_end", "m_event", "m_last", "m_state", "merged",
-                 "notes", "quick", "unreached")  # fmt: skip
+                 "notes", "quick", "republished", "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
@@ -156,6 +163,8 @@ class Ledger:
         self.quick = array("q")
         #: Skips and administrative actions, in the order they happened (see the module's doc).
         self.notes: list[Note] = []
+        #: Republished messages by row: (event name, snapshot position, generated time).
+        self.republished: dict[int, tuple[str, int, int]] = {}
 
     @property
     def messages(self) -> int:
@@ -290,6 +299,10 @@ class Ledger:
         self.a_status.extend(array("h", statuses))
         self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         rows = range(first, first + count)
+        if self.republished:  # what a republished message carries is its own (see the doc)
+            for attempt, message in zip(rows, messages, strict=True):
+                if message in self.republished:
+                    self.a_position[attempt], self.a_generated[attempt] = self.own(message)
         if consecutive:
             self.m_state[head : last + 1] = _repeated("B", S_DELIVERED, count)
             self.m_last[head : last + 1] = array(ROW, rows)
@@ -306,13 +319,25 @@ class Ledger:
         """The snapshot position and generated time a message carries now.
 
         Its latest attempt's (duplicates aside), or before its first attempt, its
-        first event's.
+        first event's (a republished message's own).
         """
         last = self.m_last[message]
         if last < 0:
-            event = self.m_event[message]
-            return self.events.positions[event], self.events.times[event]
+            return self.own(message)
         return self.a_position[last], self.a_generated[last]
+
+    def own(self, message: int) -> tuple[int, int]:
+        """The snapshot position and generated time of a message's first event.
+
+        What a SIM message carries on every attempt; a republished message's are
+        the republish's.
+        """
+        if self.republished:
+            fixed = self.republished.get(message)
+            if fixed is not None:
+                return fixed[1], fixed[2]
+        event = self.m_event[message]
+        return self.events.positions[event], self.events.times[event]
 
     def attempts_of(self, message: int) -> int:
         """How many attempts (duplicates aside) ``message`` has had."""

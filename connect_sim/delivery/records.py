@@ -73,12 +73,13 @@ class Message:
     Attributes:
         sequence: its creation order in the whole run, from 1.
         configuration: the name of the configuration it belongs to.
-        events: the events it stands for, oldest first (SIM: exactly one).
+        events: the events it stands for, oldest first (SIM: exactly one; a
+            republished message: the envelope's event it was made after).
         snapshot: the envelope state it carries (Aggregate: as of its latest attempt).
         generated: the generated time it carries, in ms (SIM: the event time).
         attempts: how many delivery attempts it has had so far.
         state: ``open``, ``queued``, ``retry``, ``released``, ``in-flight``,
-            ``delivered`` or ``failed``.
+            ``delivered``, ``failed`` or ``republished`` (withdrawn by a republish).
     """
 
     __slots__ = ("_ledger", "_row")
@@ -121,14 +122,25 @@ class Message:
 
     @property
     def event(self) -> str:
-        """The name of the most recent event the message stands for."""
+        """The name of the most recent event the message stands for (a republish's own)."""
+        republished = self._ledger.republished
+        if republished and self._row in republished:
+            return republished[self._row][0]
         return self._ledger.events.name(self._last_event_row())
 
     @property
     def merged_events(self) -> tuple[str, ...]:
-        """The names of all the events it stands for, oldest first."""
+        """The names of all the events it stands for, oldest first (a republish: its one)."""
+        republished = self._ledger.republished
+        if republished and self._row in republished:
+            return (republished[self._row][0],)
         name = self._ledger.events.name
         return tuple(name(row) for row in self._event_rows())
+
+    @property
+    def republished(self) -> bool:
+        """True for a message a republish made (its content fixed by the republish)."""
+        return self._row in self._ledger.republished
 
     @property
     def history(self) -> History:
@@ -162,7 +174,7 @@ class Message:
 
     @property
     def state(self) -> str:
-        """Its state: one of the seven the class's docstring lists."""
+        """Its state: one of the eight the class's docstring lists."""
         return STATES[self._ledger.m_state[self._row]]
 
     @property
@@ -174,6 +186,8 @@ class Message:
     def recipient(self) -> Recipient | None:
         """The recipient of its most recent event, or ``None`` for an envelope event."""
         ledger = self._ledger
+        if ledger.republished and self._row in ledger.republished:
+            return None  # a republish concerns the envelope
         index = ledger.events.recipient_index(self._last_event_row())
         return None if index < 0 else self.envelope.recipients[index]
 

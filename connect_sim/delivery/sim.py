@@ -117,11 +117,8 @@ class SimChannel(Channel):
             self._skip(message)
             return
         ledger = self.ledger
-        event = ledger.m_event[message]
         ledger.m_state[message] = S_IN_FLIGHT
-        attempt = self._attempt(
-            message, ledger.events.positions[event], ledger.events.times[event]
-        )
+        attempt = self._attempt(message, *ledger.own(message))
         if attempt is not None:
             self._settle(attempt)
 
@@ -129,9 +126,7 @@ class SimChannel(Channel):
         """The paused queue's head is due now: a skip, then a wait as after a failure."""
         ledger = self.ledger
         now = self.scheduler.now
-        event = ledger.m_event[message]
-        ledger.note_skip(now, message, ledger.attempts_of(message) + 1,
-                         ledger.events.positions[event], ledger.events.times[event])  # fmt: skip
+        ledger.note_skip(now, message, ledger.attempts_of(message) + 1, *ledger.own(message))
         ledger.m_state[message] = S_RETRY
         self.skips += 1
         self.down = True
@@ -147,7 +142,7 @@ class SimChannel(Channel):
             self.scheduler.idle -= sum(self._idle_at.values())
             self._idle_at.clear()
 
-    def delete(self, message: int) -> bool:
+    def delete(self, message: int, republished: bool = False) -> bool:
         state = self.ledger.m_state[message]
         if state == S_IN_FLIGHT:
             return False
@@ -156,8 +151,12 @@ class SimChannel(Channel):
             self.waiting.popleft()
             self.down = False
             self.scheduler.after(self._move_on)
-        self._deleted(message)
+        self._deleted(message, republished)
         return True
+
+    def queue_republished(self, message: int) -> None:
+        self.waiting.append(message)
+        self.scheduler.after(self._move_on)
 
     def _move_on(self, _: object = None) -> None:
         if not (self.busy or self.down):
@@ -165,7 +164,6 @@ class SimChannel(Channel):
 
     def _pump(self) -> None:
         ledger = self.ledger
-        events = ledger.events
         waiting = self.waiting
         answer = self.answer
         now = self.scheduler.now
@@ -199,8 +197,7 @@ class SimChannel(Channel):
                     return  # all delivered
             head = waiting[0]
             # A SIM message carries its own event's snapshot and time, on every attempt.
-            event = ledger.m_event[head]
-            position, generated = events.positions[event], events.times[event]
+            position, generated = ledger.own(head)
             ledger.m_state[head] = S_IN_FLIGHT
             attempt = self._attempt(head, position, generated, response=response)
             if attempt is not None:
@@ -246,13 +243,19 @@ class SimChannel(Channel):
     def check(self) -> None:
         super().check()
         last = 0
+        ledger = self.ledger
         for attempt in self.delivered:
-            assert attempt.message.sequence > last, (
-                f"SIM delivered #{attempt.message.sequence} after #{last}"
-            )
-            assert attempt.snapshot is attempt.message.events[0].snapshot
-            assert attempt.generated == attempt.message.events[0].time
-            last = attempt.message.sequence
+            view = attempt.message
+            if view.sequence - 1 in self.outside:
+                continue  # a synchronous republish: delivered outside the queue
+            assert view.sequence > last, f"SIM delivered #{view.sequence} after #{last}"
+            position, generated = ledger.own(view.sequence - 1)
+            assert attempt.position == position, f"{attempt!r} carries another snapshot"
+            assert attempt.generated == generated, f"{attempt!r} carries another time"
+            if not view.republished:
+                assert attempt.snapshot is view.events[0].snapshot
+                assert attempt.generated == view.events[0].time
+            last = view.sequence
         if self.down:
             assert self.waiting, "down with nothing waiting"
             assert self.ledger.m_state[self.waiting[0]] == S_RETRY, f"head not {WAITING_RETRY}"
