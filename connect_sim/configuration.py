@@ -126,6 +126,10 @@ class Configuration:
             account as three more custom fields, ``AccountId``,
             ``AccountName`` and ``AccountSite`` (DocuSign's
             ``includeSenderAccountasCustomField``).
+        disable_after: disable the configuration when every attempt has failed
+            for this long (DocuSign disables configurations that keep failing;
+            14 days is the one figure found, from a third party).  ``None``
+            (default): never.  See ``docs/operations.md``.
     """
 
     name: str = attrs.field()
@@ -149,6 +153,7 @@ class Configuration:
     include_envelope_summary: bool = True
     include_certificate_of_completion: bool = False
     include_sender_account_as_custom_field: bool = False
+    disable_after: timedelta | None = None
     subscribed: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     @name.validator
@@ -240,6 +245,11 @@ class Configuration:
             raise ConfigurationError(f"{where}: timeout must be positive")
         if self.retry_interval <= timedelta(0):
             raise ConfigurationError(f"{where}: retry_interval must be positive")
+        if self.disable_after is not None:
+            ms = duration_ms(self.disable_after, f"{where}: disable_after")
+            if ms <= 0:
+                raise ConfigurationError(f"{where}: disable_after must be positive, or None")
+            object.__setattr__(self, "disable_after", timedelta(milliseconds=ms))
 
     @property
     def has_anomalies(self) -> bool:
@@ -279,6 +289,13 @@ class Configuration:
     def aggregation_window_ms(self) -> int:
         """``aggregation_window`` in milliseconds."""
         return duration_ms(self.aggregation_window, "aggregation_window")
+
+    @property
+    def disable_after_ms(self) -> int | None:
+        """``disable_after`` in milliseconds, or ``None``."""
+        if self.disable_after is None:
+            return None
+        return duration_ms(self.disable_after, "disable_after")
 
     @property
     def timeout_ms(self) -> int:

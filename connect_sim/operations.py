@@ -1,4 +1,4 @@
-"""What an administrator does to Connect while it runs: pause, resume, delete, republish.
+"""What an administrator does to Connect while it runs: pause, resume, enable, delete, republish.
 
 Theory of operation
 -------------------
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: The administrative actions, as scenario files name them (``do = "pause"``).
-OPERATIONS: Final = ("pause", "resume", "delete_failure", "republish")
+OPERATIONS: Final = ("pause", "resume", "enable", "delete_failure", "republish")
 #: What a republished message carries: the envelope now, or the failed message's own.
 CONTENTS: Final = ("current", "original")
 
@@ -162,16 +162,20 @@ def failure_log(channel: Channel, account: Account, seed: int) -> list[LogEntry]
 def perform(operation: Operation, channels: Sequence[Channel], ledger: Ledger, seed: int) -> None:
     """Carry out ``operation`` at its instant, and note it for the trace; or refuse it."""
     kind = operation.kind
-    if kind in ("pause", "resume"):
+    if kind in ("pause", "resume", "enable"):
         channel = _channel(channels, operation.configuration)
         if kind == "pause" and channel.paused:
             raise _refused(operation, "the configuration is paused already")
         if kind == "resume" and not channel.paused:
             raise _refused(operation, "the configuration is not paused")
+        if kind == "enable" and not channel.disabled:
+            raise _refused(operation, "the configuration is not disabled")
         if kind == "pause":
             channel.pause()
-        else:
+        elif kind == "resume":
             channel.resume()
+        else:
+            channel.enable()
         ledger.note_action({"time": operation.time, "action": kind, "configuration": channel.name})
         return
     if kind == "republish":

@@ -127,7 +127,8 @@ class Result:
 
         Each message counts once, where it ended (``failed``: given up, deleted by
         the administrator included; ``republished``: withdrawn by a republish);
-        ``attempts`` and ``skipped`` count attempts and skips.
+        ``attempts`` and ``skipped`` count attempts and skips, ``disabled`` the
+        times Connect disabled the configuration.
         """
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
@@ -143,5 +144,6 @@ class Result:
                 "pending": sum(counts[code] for code in PENDING_CODES),
                 "attempts": channel.attempt_count,
                 "skipped": channel.skips,
+                "disabled": channel.disables,
             }
         return out

@@ -66,9 +66,9 @@ _CONFIGURATION = {
     "max_retries", "aggregation_window", "timeout", "duplicate_rate", "drop_rate",
     "include_data", "hmac_keys", "username", "password", "configuration_id",
     "include_envelope_summary", "include_certificate_of_completion",
-    "include_sender_account_as_custom_field",
+    "include_sender_account_as_custom_field", "disable_after",
 }  # fmt: skip
-_DURATIONS = {"retry_interval", "aggregation_window", "timeout"}
+_DURATIONS = {"retry_interval", "aggregation_window", "timeout", "disable_after"}
 _ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documents"}
 _DOCUMENT = {"id", "name", "content"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order", "client_user_id"}
@@ -78,6 +78,7 @@ _ACTION = {"at", "envelope", "do", "recipient", "reason", "configuration", "all"
 _OPERATION_KEYS: Final = {
     "pause": {"configuration"},
     "resume": {"configuration"},
+    "enable": {"configuration"},
     "delete_failure": {"configuration", "envelope", "all", "failure_id"},
     "republish": {"envelope", "synchronous", "content"},
 }
@@ -437,7 +438,8 @@ class Scenario:
                 )  # fmt: skip
                 return
             name = _text(place, where, table, "configuration")
-            (sim.pause if kind == "pause" else sim.resume)(name, at=at, source=source)
+            act = {"pause": sim.pause, "resume": sim.resume, "enable": sim.enable}[kind]
+            act(name, at=at, source=source)
         except ConnectSimError as error:
             if isinstance(error, ScenarioError):
                 raise

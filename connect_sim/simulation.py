@@ -384,6 +384,16 @@ class Simulation:
         """
         self._operate("resume", at, source, configuration=self._configuration(configuration))
 
+    def enable(self, configuration: str, *, at: When, source: str | None = None) -> None:
+        """Turn a configuration that Connect disabled back on at ``at``, for later events.
+
+        A configuration with ``disable_after`` is disabled when every attempt has
+        failed for that long; enabling it starts afresh (the messages given up
+        stay given up).  Enabling one that is not disabled is an
+        :class:`~connect_sim.errors.InvalidOperation` when the run gets there.
+        """
+        self._operate("enable", at, source, configuration=self._configuration(configuration))
+
     def delete_failure(
         self,
         configuration: str | None = None,

@@ -86,7 +86,7 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["configurations"]["listener"] == {
         "mode": "aggregate", "generated": 2, "delivered": 2, "failed": 0, "republished": 0,
-        "pending": 0, "attempts": 2, "skipped": 0,
+        "pending": 0, "attempts": 2, "skipped": 0, "disabled": 0,
     }  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == [
         ".connect-sim-run", "bodies", "summary.json", "trace.jsonl",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import attrs
 import pytest
 
 import connect_sim as cs
@@ -311,7 +312,7 @@ def test_aggregate_a_skipped_message_waits_for_a_success_a_day_after_the_skip() 
     assert second.merged_events == ("recipient-delivered", "envelope-delivered")  # 1 was closed
     assert result.summary()["c"] == {
         "mode": "aggregate", "generated": 3, "delivered": 3, "failed": 0, "republished": 0,
-        "pending": 0, "attempts": 3, "skipped": 1,
+        "pending": 0, "attempts": 3, "skipped": 1, "disabled": 0,
     }  # fmt: skip
 
 
@@ -499,6 +500,9 @@ def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[in
 @given(st.data())
 def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObject) -> None:
     plan: Plan = data.draw(plans())
+    disable = data.draw(st.sampled_from([None, None, "12h", "1d", "3d", "20d"]), label="disable")
+    plan.configurations = [(attrs.evolve(c, disable_after=disable), listener, scope)
+                           for c, listener, scope in plan.configurations]  # fmt: skip
     for mode in ("sim", "aggregate"):
         sim = plan.build(mode)
         spans = _operate(sim, data)
@@ -515,6 +519,11 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
                         f"{attempt!r} made while {name!r} was paused"
                     )
             channel = result.channel(name)
+            disables = [_ms(r["time"]) for r in trace_records(result)
+                        if r.get("action") == "disable" and r["configuration"] == name]  # fmt: skip
+            if disables:  # no attempt starts once it is disabled (nothing enables it here)
+                assert all(a.time < disables[0] for a in result.attempts
+                           if a.configuration == name), f"{name!r} attempted while disabled"  # fmt: skip
             for failure in result.failures(name):
                 if "retries exhausted" in failure.reason:  # skips never count towards it
                     assert failure.message.attempts == channel.max_retries + 1, failure
@@ -792,8 +801,88 @@ def test_the_maintenance_window_example_gives_what_its_walk_through_says() -> No
     assert result.messages("orders")[8].republished
     assert result.summary()["orders"] == {
         "mode": "sim", "generated": 11, "delivered": 10, "failed": 0, "republished": 1,
-        "pending": 0, "attempts": 11, "skipped": 1,
+        "pending": 0, "attempts": 11, "skipped": 1, "disabled": 0,
     }  # fmt: skip
     sim = load_scenario(path).build()
     (entry,) = sim.run(until=timedelta(hours=32, minutes=30)).failure_log("orders")
     assert (entry.sequence, entry.created, entry.retry_due) == (3, 18 * h + 30 * 60_000, True)
+
+
+# -- auto-disable and enable --------------------------------------------------------------
+
+
+def test_sim_a_configuration_failing_for_disable_after_is_disabled_and_gives_up_everything() -> (
+    None
+):
+    # Down from 1m for good: message 3 fails at 2m; three days later, still failing, the
+    # configuration is disabled: 3 to 6 are given up, and nothing is attempted again.
+    sim, _ = seed_example("sim", Outage(windows=[(MIN, 400 * DAY)]), disable_after="3d")
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                at=5 * DAY)  # fmt: skip
+    sim.send(later, at=5 * DAY)
+    result = sim.run()
+    disabled_at = VIEW + 3 * D
+    assert max(a.time for a in result.attempts) == VIEW + 3 * D - D  # the last retry, at 2d2m
+    line = next(r for r in trace_records(result) if r.get("action") == "disable")
+    assert line == {"time": "2026-01-04T00:02:00.000Z", "action": "disable",
+                    "configuration": "listener", "given_up": [3, 4, 5, 6]}  # fmt: skip
+    assert [(f.message.sequence, f.time, f.reason) for f in result.failures("listener")] == [
+        (n, disabled_at, "configuration disabled") for n in (3, 4, 5, 6)
+    ] + [(n, 5 * D, "configuration disabled") for n in (7, 8)]  # e2's: given up at once
+    assert result.summary()["listener"]["disabled"] == 1
+    assert all(not e.retry_due for e in result.failure_log("listener"))
+    assert [r["sequence"] for r in trace_records(result) if "outcome" in r][-1] == 3
+    sim.check()
+
+
+def test_a_success_before_disable_after_ends_the_failing_period() -> None:
+    sim, _ = seed_example("sim", Outage(windows=[(MIN, HOUR)]), disable_after="1d1h")
+    sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2", at=9 * DAY)
+    result = sim.run()
+    assert result.summary()["listener"]["disabled"] == 0
+    assert result.failures("listener") == [] and result.pending("listener") == []
+
+
+def test_aggregate_is_disabled_too_and_enable_turns_it_back_on() -> None:
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c", disable_after="1d"),
+                          listener=Outage(windows=[(timedelta(0), 2 * DAY)]))  # fmt: skip
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    # Message 1 fails at 1m; the view at 1d opens message 2, due at 1d1m, when the failing
+    # period has lasted a day: the disable comes first and gives up both (2 still open).
+    sim.view(env, "sue", at=DAY)
+    sim.enable("c", at=3 * DAY)
+    sim.sign(env, "sue", at=4 * DAY)
+    result = sim.run()
+    assert [(m.sequence, m.state) for m in result.messages("c")] == [
+        (1, "failed"), (2, "failed"), (3, "delivered"),
+    ]  # fmt: skip
+    assert [f.reason for f in result.failures("c")] == ["configuration disabled"] * 2
+    assert [a.sequence for a in result.attempts] == [1, 3]
+    sim.enable("c", at=5 * DAY)
+    with pytest.raises(InvalidOperation, match="enable of 'c' at 5d: the configuration is not"):
+        sim.run()
+
+
+def test_the_clock_runs_towards_disable_after_while_paused() -> None:
+    sim, _ = seed_example("sim", Scripted([200, 200, 503]), disable_after="2d")
+    sim.pause("listener", at=HOUR)  # the retry at 1d2m is skipped: no success comes
+    result = sim.run()
+    assert result.summary()["listener"]["disabled"] == 1
+    line = next(r for r in trace_records(result) if r.get("action") == "disable")
+    assert line["time"] == "2026-01-03T00:02:00.000Z"
+
+
+def test_disable_after_in_a_file_and_enable() -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SCENARIO.replace(
+        'name = "listener"\n', 'name = "listener"\ndisable_after = "1d"\n', 1
+    ).replace("responses = [200, 200, 503]", "responses = [200, 200, 503, 503]")
+    text += '\n[[action]]\nat = "3d"\ndo = "enable"\nconfiguration = "listener"\n'
+    result = parse_scenario(text, "ops.toml").build().run()
+    assert result.summary()["listener"]["disabled"] == 1
+    assert [r["action"] for r in trace_records(result) if "action" in r] == ["disable", "enable"]
+    with pytest.raises(cs.ConfigurationError, match="disable_after must be positive"):
+        cs.Configuration(name="c", disable_after="0s")

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .channel import Channel
+from .channel import DISABLED, Channel
 from .ledger import (
     O_DELIVERED,
     O_DISCARDED,
@@ -75,6 +75,11 @@ class AggregateChannel(Channel):
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         key = history.envelope.id
         ledger = self.ledger
+        if self.disabled:  # one message per event, given up at once, with no trace record
+            row = ledger.add_message(self.number, event, S_QUEUED)
+            self.message_rows.append(row)
+            self._give_up(row, now, DISABLED)
+            return
         message = self.open.get(key)
         if message is not None:
             ledger.merged.setdefault(message, []).append(event)
@@ -85,6 +90,8 @@ class AggregateChannel(Channel):
         self.scheduler.at(now + self.window, self._fall_due, message)
 
     def _fall_due(self, message: int) -> None:
+        if self.ledger.m_state[message] != S_OPEN:
+            return  # given up meanwhile: the configuration was disabled
         self.ledger.m_state[message] = S_QUEUED
         self.due.append(message)
         if not self.busy:
@@ -96,7 +103,7 @@ class AggregateChannel(Channel):
         while not self.busy:
             if self.duplicates:
                 original = self.duplicates.popleft()
-                if self.paused:
+                if self.paused or self.disabled:
                     continue  # not sent: Connect does not retry an accidental duplicate
                 attempt = self._attempt(
                     ledger.a_message[original], ledger.a_position[original],
@@ -137,8 +144,12 @@ class AggregateChannel(Channel):
             ledger.a_outcome[attempt] = O_DELIVERED if ok else O_DISCARDED
             if ok:
                 self.delivered_rows.append(attempt)
+                self._attempt_succeeded()
+            else:
+                self._attempt_failed(ledger.a_end[attempt])
             return
         if ok:
+            self._attempt_succeeded()
             ledger.a_outcome[attempt] = O_DELIVERED
             ledger.m_state[message] = S_DELIVERED
             if self.failed:
@@ -150,7 +161,9 @@ class AggregateChannel(Channel):
             if self.duplicate_rate and self.rng.random() < self.duplicate_rate:
                 self.duplicates.append(attempt)
             self._release(ledger.a_end[attempt])
-        elif self.can_retry(message):
+            return
+        self._attempt_failed(ledger.a_end[attempt])
+        if self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
             self._log_failure(attempt)
@@ -186,9 +199,28 @@ class AggregateChannel(Channel):
         return True
 
     def queue_republished(self, message: int) -> None:
+        if self.disabled:
+            self._give_up(message, self.scheduler.now, DISABLED)
+            return
         # Due at once, with no aggregation window; never open, so it merges with nothing.
         self.due.append(message)
         self.scheduler.after(self._move_on)
+
+    def _give_up_held(self) -> list[int]:
+        ledger = self.ledger
+        state = ledger.m_state
+        held = [*self.open.values(), *self.due, *self.released, *self.failed]
+        given_up = sorted({row for row in held if state[row] != S_IN_FLIGHT})
+        now = self.scheduler.now
+        for row in given_up:
+            self._give_up(row, now, DISABLED)
+        self.open.clear()
+        self.due.clear()
+        self.released.clear()
+        self.duplicates.clear()
+        self.failed = {row: None for row in self.failed if state[row] == S_IN_FLIGHT}
+        self.skipped_at.clear()
+        return [row + 1 for row in given_up]
 
     def _move_on(self, _: object = None) -> None:
         if not self.busy:

@@ -60,7 +60,10 @@ if TYPE_CHECKING:
     from ..listeners import Session
     from ..render import Renderer
 
-__all__ = ["Channel"]
+__all__ = ["DISABLED", "Channel"]
+
+#: Why a disabled configuration's messages are given up.
+DISABLED = "configuration disabled"
 
 
 class Channel:
@@ -119,6 +122,15 @@ class Channel:
         self.skips = 0
         #: Messages attempted outside the queue (synchronous republishes), by row.
         self.outside: set[int] = set()
+        # Auto-disable: when the current failing period began (the end of its first failed
+        # attempt), or None; whether it is disabled; how many times it was.
+        self.disable_after = configuration.disable_after_ms
+        self.failing_since: int | None = None
+        self.disabled = False
+        self.disables = 0
+        #: True while more than the plain rules applies (paused, disabled, a failing period
+        #: watched for auto-disable): SIM's fast path is off then.
+        self.special = False
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         """Take one subscribed event of the run: its row, its envelope's history, its position.
@@ -215,10 +227,49 @@ class Channel:
     def pause(self) -> None:
         """Make no attempt until :meth:`resume` (see the module's doc)."""
         self.paused = True
+        self._update_special()
 
     def resume(self) -> None:
         """Attempt again, from the next retry due: resuming sends nothing by itself."""
         self.paused = False
+        self._update_special()
+
+    def _update_special(self) -> None:
+        self.special = self.paused or self.disabled or self.failing_since is not None
+
+    def _attempt_failed(self, end: int) -> None:
+        """An attempt failed at ``end``: a failing period begins, if none has (auto-disable)."""
+        if self.disable_after is not None and self.failing_since is None:
+            self.failing_since = end
+            self.special = True
+            self.scheduler.at(end + self.disable_after, self._disable_due, end)
+
+    def _attempt_succeeded(self) -> None:
+        """An attempt succeeded: a failing period, if any, is over."""
+        if self.failing_since is not None:
+            self.failing_since = None
+            self._update_special()
+
+    def _disable_due(self, since: int) -> None:
+        """The failing period that began at ``since`` has lasted ``disable_after``: disable."""
+        if self.failing_since != since or self.disabled:
+            return  # a success ended that period (or an enable started afresh)
+        self.disabled = True
+        self.disables += 1
+        self.special = True
+        given_up = self._give_up_held()
+        self.ledger.note_action({"time": self.scheduler.now, "action": "disable",
+                                 "configuration": self.name, "given_up": given_up})  # fmt: skip
+
+    def _give_up_held(self) -> list[int]:
+        """Give up every message held but the one in flight; their sequence numbers."""
+        raise NotImplementedError
+
+    def enable(self) -> None:
+        """Turn a disabled configuration back on, for later events; afresh."""
+        self.disabled = False
+        self.failing_since = None
+        self._update_special()
 
     def delete(self, message: int, republished: bool = False) -> bool:
         """Delete a message's failure-log entry: it is never retried.
@@ -261,8 +312,9 @@ class Channel:
         ledger = self.ledger
         now = self.scheduler.now
         ledger.m_state[message] = S_IN_FLIGHT
-        if self.paused:
-            self._give_up(message, now, "a synchronous republish: the configuration is paused")
+        if self.paused or self.disabled:
+            why = "paused" if self.paused else "disabled"
+            self._give_up(message, now, f"a synchronous republish: the configuration is {why}")
             return False
         attempt = self._attempt(message, *ledger.own(message), outside=True)
         assert attempt is not None
@@ -271,8 +323,10 @@ class Channel:
             ledger.m_state[message] = S_DELIVERED
             self.outside.add(message)
             self.delivered_rows.append(attempt)
+            self._attempt_succeeded()
             self._succeeded_outside(ledger.a_end[attempt])
             return True
+        self._attempt_failed(ledger.a_end[attempt])
         ledger.a_outcome[attempt] = O_FAILED
         status = ledger.a_status[attempt]
         answer = "no answer" if status == 0 else f"HTTP {status}"
@@ -287,6 +341,8 @@ class Channel:
         """Why a message goes to the failure log after this failed attempt."""
         status = Attempt(self.ledger, attempt).status
         answer = "no answer" if status is None else f"HTTP {status}"
+        if self.disabled:
+            return f"{answer}; {DISABLED}"
         if not self.acknowledged:
             return f"{answer}; acknowledgement is off, so Connect does not retry"
         number = self.ledger.a_number[attempt]
@@ -299,7 +355,11 @@ class Channel:
 
     def can_retry(self, message: int) -> bool:
         """True when a failed message gets another attempt."""
-        return self.acknowledged and self.ledger.attempts_of(message) <= self.max_retries
+        return (
+            self.acknowledged
+            and self.ledger.attempts_of(message) <= self.max_retries
+            and not self.disabled
+        )
 
     @property
     def messages(self) -> Rows[Message]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .channel import Channel
+from .channel import DISABLED, Channel
 from .ledger import (
     O_DELIVERED,
     O_RETRY,
@@ -63,7 +63,7 @@ class SimChannel(Channel):
     def offer(self, event: int, history: History, position: int, now: int) -> None:
         ledger = self.ledger
         waiting = self.waiting
-        idle = not (waiting or self.busy or self.down or self.paused)
+        idle = not (waiting or self.busy or self.down or self.special)
         answer = self.answer
         if idle and answer is not None:
             # The most common case of all: an idle queue and a session that answers
@@ -81,6 +81,9 @@ class SimChannel(Channel):
             response = None
         message = ledger.add_message(self.number, event, S_QUEUED)
         self.message_rows.append(message)
+        if self.disabled:  # one message per event, given up at once, with no trace record
+            self._give_up(message, now, DISABLED)
+            return
         waiting.append(message)
         if not idle:
             if not (self.busy or self.down):
@@ -105,6 +108,9 @@ class SimChannel(Channel):
         """:meth:`offer` at an instant with administrative actions: attempt once they are done."""
         message = self.ledger.add_message(self.number, event, S_QUEUED)
         self.message_rows.append(message)
+        if self.disabled:
+            self._give_up(message, now, DISABLED)
+            return
         self.waiting.append(message)
         self.scheduler.after(self._attempt_held, message)
 
@@ -155,8 +161,23 @@ class SimChannel(Channel):
         return True
 
     def queue_republished(self, message: int) -> None:
+        if self.disabled:
+            self._give_up(message, self.scheduler.now, DISABLED)
+            return
         self.waiting.append(message)
         self.scheduler.after(self._move_on)
+
+    def _give_up_held(self) -> list[int]:
+        ledger = self.ledger
+        now = self.scheduler.now
+        kept = [row for row in self.waiting if ledger.m_state[row] == S_IN_FLIGHT]
+        given_up = [row for row in self.waiting if ledger.m_state[row] != S_IN_FLIGHT]
+        for row in given_up:
+            self._give_up(row, now, DISABLED)
+        self.waiting.clear()
+        self.waiting.extend(kept)
+        self.down = False
+        return [row + 1 for row in given_up]
 
     def _move_on(self, _: object = None) -> None:
         if not (self.busy or self.down):
@@ -190,6 +211,7 @@ class SimChannel(Channel):
                 if accepted:
                     if self.logged and accepted[0] in self.logged:  # a retry delivered
                         self._delivered_logged(accepted[0])
+                    self._attempt_succeeded()
                     first = ledger.delivered_in_turn(accepted, now, statuses)
                     self.delivered_rows.extend(range(first, first + len(accepted)))
                     self.attempt_count += len(accepted)
@@ -214,7 +236,10 @@ class SimChannel(Channel):
             self.down = False
             if message in self.logged:
                 self._delivered_logged(message)
-        elif self.can_retry(message):
+            self._attempt_succeeded()
+            return
+        self._attempt_failed(ledger.a_end[attempt])
+        if self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
             self._log_failure(attempt)
