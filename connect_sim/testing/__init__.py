@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .assertions import assert_converged, assert_nothing_lost, assert_sim_order
-from .plans import TEST_HMAC_KEY, ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
+from .plans import TEST_HMAC_KEY, AdminStep, ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
 from .reference import ReferenceListener
 from .running import drain
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TEST_HMAC_KEY",
+    "AdminStep",
     "ConfigurationPlan",
     "EnvelopePlan",
     "ListenerStateMachine",

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ..delivery.ledger import REPUBLISHED
 from ..delivery.records import SENT_OK, Attempt, Message
 from ..lifecycle import ENVELOPE_RULES
 from ..report import text_table
@@ -101,8 +102,11 @@ def assert_sim_order(result: Result) -> None:
         if result.mode(name) != "sim":
             continue
         last = 0
+        outside = result.channel(name).outside  # synchronous republishes: not the queue's
         for attempt in result.received(name):
             sequence = attempt.message.sequence
+            if sequence - 1 in outside:
+                continue
             if sequence == last:
                 rows.append(_row(attempt.message, "delivered twice"))
             elif sequence < last:
@@ -119,7 +123,8 @@ def assert_nothing_lost(result: Result) -> None:
     """Every message of every configuration was delivered: none failed for good, none pending.
 
     A failure-log entry (retries exhausted, acknowledgement off, an Aggregate
-    drop) or a message still queued when the run stopped is a loss.  It also
+    drop) or a message still queued when the run stopped is a loss; a message
+    a republish withdrew is not (the new message stands for it, and is checked).  It also
     fails when the listener refused a message that reached it, even one a
     retry then delivered, with the likely cause.  It checks Connect's side
     only: what the listener recorded is :func:`assert_converged`'s business.
@@ -128,7 +133,7 @@ def assert_nothing_lost(result: Result) -> None:
     for name in result.configurations:
         reasons = {f.message.sequence: f.reason for f in result.failures(name)}
         for message in result.messages(name):
-            if message.state != SENT_OK:
+            if message.state not in (SENT_OK, REPUBLISHED):
                 rows.append(_row(message, reasons.get(message.sequence, _fate(message))))
     lost = (
         f"{len(rows)} message(s) never delivered:\n{message_table(rows, _HEADERS)}" if rows else ""

@@ -1,10 +1,11 @@
 """Scenarios as plain data: what the strategies generate and a failing example prints.
 
-A :class:`ScenarioPlan` is envelopes, a timeline of :class:`Step` and
+A :class:`ScenarioPlan` is envelopes, a timeline of :class:`Step`,
 configurations, each with a listener *behaviour* (when it is down, flaky or
-slow).  It builds a fresh :class:`~connect_sim.Simulation` as often as asked,
-under either delivery algorithm, with the behaviours in front of the
-listener under test (see :class:`~connect_sim.listeners.Degraded`).
+slow), and what an administrator does meanwhile (:class:`AdminStep`).  It
+builds a fresh :class:`~connect_sim.Simulation` as often as asked, under
+either delivery algorithm, with the behaviours in front of the listener
+under test (see :class:`~connect_sim.listeners.Degraded`).
 
 Every class here is frozen and its repr is Python that rebuilds it, given::
 
@@ -18,7 +19,7 @@ so the example Hypothesis prints for a failing test is a script to paste.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Final
 
@@ -26,10 +27,18 @@ import attrs
 
 from ..configuration import Configuration
 from ..envelope import Recipient
+from ..errors import ConfigurationError
 from ..listeners import AlwaysOk, Degraded, Listener
 from ..simulation import Simulation
 
-__all__ = ["TEST_HMAC_KEY", "ConfigurationPlan", "EnvelopePlan", "ScenarioPlan", "Step"]
+__all__ = [
+    "TEST_HMAC_KEY",
+    "AdminStep",
+    "ConfigurationPlan",
+    "EnvelopePlan",
+    "ScenarioPlan",
+    "Step",
+]
 
 #: The HMAC key the testing recipes sign with unless told otherwise: give it to your
 #: listener under test (``ScenarioPlan.build`` and ``ListenerStateMachine`` use it).
@@ -67,6 +76,24 @@ class Step:
 
 
 @attrs.frozen
+class AdminStep:
+    """What an administrator does at ``at`` (see ``docs/operations.md``).
+
+    ``action`` is ``pause`` or ``resume`` (``configuration``), ``delete_failure``
+    (every entry of ``configuration``'s failure log), or ``republish``: every
+    envelope any failure log holds at that moment, if any (what an
+    administrator who reads the logs does), ``synchronous`` or not, with
+    ``content``.
+    """
+
+    at: timedelta
+    action: str
+    configuration: str | None = None
+    synchronous: bool = False
+    content: str = "current"
+
+
+@attrs.frozen
 class ConfigurationPlan:
     """A configuration, the behaviour of the listener it delivers to, and its scope.
 
@@ -92,14 +119,19 @@ def _configurations(value: Iterable[ConfigurationPlan]) -> tuple[ConfigurationPl
     return tuple(value)
 
 
+def _admin(value: Iterable[AdminStep]) -> tuple[AdminStep, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class ScenarioPlan:
-    """A whole scenario: envelopes, their timeline, configurations, a seed."""
+    """A whole scenario: envelopes, their timeline, configurations, a seed, an administrator."""
 
     envelopes: tuple[EnvelopePlan, ...] = attrs.field(converter=_envelopes)
     timeline: tuple[Step, ...] = attrs.field(converter=_steps)
     configurations: tuple[ConfigurationPlan, ...] = attrs.field(converter=_configurations)
     seed: int = 0
+    admin: tuple[AdminStep, ...] = attrs.field(default=(), converter=_admin)
 
     def build(
         self,
@@ -136,4 +168,30 @@ class ScenarioPlan:
         for step in self.timeline:
             sim.act(step.action, made[step.envelope], step.recipient, at=step.at,
                     reason=step.reason)  # fmt: skip
+        republishes = []
+        for admin in self.admin:
+            if admin.action == "pause":
+                sim.pause(admin.configuration, at=admin.at)  # type: ignore[arg-type]
+            elif admin.action == "resume":
+                sim.resume(admin.configuration, at=admin.at)  # type: ignore[arg-type]
+            elif admin.action == "delete_failure":
+                sim.delete_failure(admin.configuration, all=True, at=admin.at)
+            elif admin.action == "republish":
+                republishes.append(admin)
+            else:
+                raise ConfigurationError(f"unknown administrative step {admin.action!r}")
+        if republishes:
+            names = [plan.configuration.name for plan in self.configurations]
+            sim.feed(_administrator(sim, names, sorted(republishes, key=lambda step: step.at)))
         return sim
+
+
+def _administrator(
+    sim: Simulation, names: list[str], republishes: list[AdminStep]
+) -> Iterator[timedelta]:
+    """A feed that, at each step's instant, republishes what the failure logs hold then."""
+    for step in republishes:
+        yield step.at
+        held = sorted({entry.envelope_id for name in names for entry in sim.failure_log(name)})
+        if held:
+            sim.republish(held, at=step.at, synchronous=step.synchronous, content=step.content)

@@ -36,9 +36,10 @@ from ..errors import InvalidAction
 from ..events import DEFAULT_EVENTS
 from ..lifecycle import apply
 from ..listeners import AlwaysOk, Flaky, Listener, Outage, Scripted
-from .plans import ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
+from .plans import AdminStep, ConfigurationPlan, EnvelopePlan, ScenarioPlan, Step
 
 __all__ = [
+    "admin_steps",
     "configurations",
     "envelopes",
     "listener_behaviours",
@@ -200,6 +201,53 @@ def configurations(
 
 
 @st.composite
+def admin_steps(draw: st.DrawFn, names: list[str], max_steps: int = 4) -> tuple[AdminStep, ...]:
+    """What an administrator does: pauses (each resumed), deleted failures, republishes.
+
+    Every pause of a configuration is followed by its resume, so a scenario
+    that recovers still drains; a republish republishes whatever the failure
+    logs hold at its instant (nothing, if they are empty), synchronously or
+    not, with the current state or the original message.  Instants are within
+    the first few days, where the timelines' actions are.
+    """
+    steps = []
+    for _ in range(draw(st.integers(0, max_steps))):
+        at = sum(draw(st.lists(st.sampled_from(_DELAYS), min_size=1, max_size=3)), timedelta(0))
+        kind = draw(st.sampled_from(["republish", "pause", "delete_failure"]))
+        if kind == "republish":
+            steps.append(
+                AdminStep(
+                    at,
+                    "republish",
+                    synchronous=draw(st.booleans()),
+                    content=draw(st.sampled_from(["current", "original"])),
+                )
+            )
+            continue
+        name = draw(st.sampled_from(names))
+        if kind == "delete_failure":
+            steps.append(AdminStep(at, "delete_failure", name))
+            continue
+        steps.append(AdminStep(at, "pause", name))
+        steps.append(AdminStep(at + draw(st.sampled_from(_DELAYS)), "resume", name))
+    # Pauses of one configuration must not overlap: keep those that start after the last
+    # one's resume (a pause of a paused configuration is an error).
+    kept: list[AdminStep] = []
+    resumed: dict[str, timedelta] = {}
+    pairs = iter(steps)
+    for step in pairs:
+        if step.action != "pause":
+            kept.append(step)
+            continue
+        resume = next(pairs)
+        assert step.configuration is not None
+        if step.at > resumed.get(step.configuration, timedelta(-1)):
+            kept.extend((step, resume))
+            resumed[step.configuration] = resume.at
+    return tuple(sorted(kept, key=lambda step: step.at))
+
+
+@st.composite
 def scenarios(
     draw: st.DrawFn,
     max_envelopes: int = 4,
@@ -207,14 +255,17 @@ def scenarios(
     recovering: bool = True,
     anomalies: bool = False,
     all_events: bool = False,
+    administered: bool = False,
 ) -> ScenarioPlan:
     """A whole scenario: envelopes with valid timelines and configurations with behaviours.
 
     Configurations after the first may be envelope-level (for the first
     envelope), so that several queues feed one listener, and any may
     subscribe to a few events only (unless ``all_events``): the cases where
-    a listener that lets the last arrival win goes wrong.  Build it with
-    :meth:`ScenarioPlan.build` under either delivery algorithm.
+    a listener that lets the last arrival win goes wrong.  With
+    ``administered`` an administrator acts too (:func:`admin_steps`: pauses,
+    deleted failures, republishes).  Build it with :meth:`ScenarioPlan.build`
+    under either delivery algorithm.
     """
     plans = []
     steps: list[Step] = []
@@ -231,5 +282,8 @@ def scenarios(
             scope = plans[0].id
         behaviour = draw(listener_behaviours(recovering))
         configured.append(ConfigurationPlan(configuration, behaviour, scope))
+    admin: tuple[AdminStep, ...] = ()
+    if administered:
+        admin = draw(admin_steps([plan.configuration.name for plan in configured]))
     return ScenarioPlan(envelopes=plans, timeline=steps, configurations=configured,
-                        seed=draw(st.integers(0, 3)))  # fmt: skip
+                        seed=draw(st.integers(0, 3)), admin=admin)  # fmt: skip
