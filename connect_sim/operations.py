@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: The administrative actions, as scenario files name them (``do = "pause"``).
-OPERATIONS: Final = ("pause", "resume", "enable", "delete_failure", "republish")
+OPERATIONS: Final = ("pause", "resume", "enable", "delete_failure", "republish", "set_mode")
 #: What a republished message carries: the envelope now, or the failed message's own.
 CONTENTS: Final = ("current", "original")
 
@@ -75,6 +75,8 @@ class Operation:
     envelopes: tuple[str, ...] = ()
     synchronous: bool = False
     content: str = "current"
+    #: The account's new delivery mode (``set_mode``).
+    mode: str | None = None
 
     def describe(self) -> str:
         """``pause of 'listener' at 2h``, with the place it was given first."""
@@ -191,7 +193,8 @@ def perform(operation: Operation, channels: Sequence[Channel], ledger: Ledger, s
 
 
 def _channel(channels: Sequence[Channel], name: str | None) -> Channel:
-    for channel in channels:
+    """The configuration's current queue (the newest)."""
+    for channel in reversed(channels):
         if channel.name == name:
             return channel
     raise AssertionError(f"no channel {name!r}: names are checked when an action is given")
@@ -281,15 +284,17 @@ def republish_results(ledger: Ledger) -> list[RepublishResult]:
 def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger) -> None:
     """One new message per configuration whose failure log holds each envelope (see the docs)."""
     held = []
+    current = [channel for channel in channels if not channel.retired]
     for envelope in operation.envelopes:
         rows = [
-            (channel, [row for row in channel.logged if ledger.envelope_id(row) == envelope])
-            for channel in channels
-        ]
+            (channel, [(queue, row) for queue in channel.siblings for row in queue.logged
+                       if ledger.envelope_id(row) == envelope])
+            for channel in current
+        ]  # fmt: skip
         rows = [(channel, found) for channel, found in rows if found]
         if not rows:
             raise _refused(operation, f"no failure log holds envelope {envelope!r}")
-        if all(ledger.m_state[row] == S_IN_FLIGHT for _, found in rows for row in found):
+        if all(ledger.m_state[row] == S_IN_FLIGHT for _, found in rows for _, row in found):
             raise _refused(
                 operation, f"the failures of envelope {envelope!r} are being retried right now"
             )
@@ -297,10 +302,13 @@ def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger
     for envelope, rows in held:  # checked: nothing above changed anything
         results: dict[str, str] = {}
         withdrawn: list[int] = []
-        for channel, found in rows:
-            found = [row for row in found if ledger.m_state[row] != S_IN_FLIGHT]
-            if not found:
+        for channel, entries in rows:
+            entries = [
+                (queue, row) for queue, row in entries if ledger.m_state[row] != S_IN_FLIGHT
+            ]
+            if not entries:
                 continue  # its retry is in flight: left to end
+            found = sorted(row for _, row in entries)
             latest = found[-1]
             history = ledger.history(latest)
             if operation.content == "original":
@@ -310,8 +318,8 @@ def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger
             else:
                 name = f"envelope-{history.current().status}"
                 position, generated = history.count, operation.time
-            for row in found:
-                channel.delete(row, republished=True)
+            for queue, row in entries:
+                queue.delete(row, republished=True)
             new = channel.add_republished(ledger.m_event[latest], name, position, generated)
             if operation.synchronous:
                 results[channel.name] = "Success" if channel.attempt_outside(new) else "Fail"

@@ -89,11 +89,10 @@ def _hidden(headers: dict[str, str]) -> dict[str, str]:
 class _Tracer:
     """Makes the trace record of each attempt of one run, in turn."""
 
-    __slots__ = ("_instants", "_modes", "_start")
+    __slots__ = ("_instants", "_start")
 
     def __init__(self, result: Result) -> None:
         self._start = result.simulation.start
-        self._modes = {name: result.mode(name) for name in result.configurations}
         self._instants: dict[int, str] = {}
 
     def _instant(self, ms: int) -> str:
@@ -115,7 +114,7 @@ class _Tracer:
             "time": instant(skip.time),
             "end": instant(skip.time),
             "configuration": skip.configuration,
-            "mode": self._modes[skip.configuration],
+            "mode": message.mode,
             "sequence": message.sequence,
             "event": message.event,
             "envelope_id": message.envelope.id,
@@ -153,7 +152,7 @@ class _Tracer:
             "time": instant(attempt.time),
             "end": instant(attempt.end),
             "configuration": attempt.configuration,
-            "mode": self._modes[attempt.configuration],
+            "mode": message.mode,
             "sequence": message.sequence,
             "event": message.event,
             "envelope_id": message.envelope.id,

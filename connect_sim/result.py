@@ -72,20 +72,35 @@ class Result:
         return channel
 
     def mode(self, name: str) -> str:
-        """The delivery mode the configuration ran under."""
+        """The delivery mode the configuration ran under (last, after a switch)."""
         return self.channel(name).mode
+
+    def queues(self, name: str) -> list[Channel]:
+        """The configuration's queues, oldest first: one, or one more per mode switch."""
+        return list(self.channel(name).siblings)
 
     def received(self, name: str) -> Rows[Attempt]:
         """The messages the configuration's listener accepted, in arrival order.
 
         Each item is the successful :class:`Attempt`, with the ``event``,
-        ``snapshot`` and ``generated`` time that delivery carried.
+        ``snapshot`` and ``generated`` time that delivery carried.  After a
+        mode switch, both queues' deliveries, by when they ended.
         """
-        return self.channel(name).delivered
+        queues = self.channel(name).siblings
+        if len(queues) == 1:
+            return queues[0].delivered
+        ledger = self._simulation._ledger
+        rows = sorted((row for queue in queues for row in queue.delivered_rows),
+                      key=lambda row: (ledger.a_end[row], row))  # fmt: skip
+        return Rows(rows, partial(Attempt, ledger))
 
     def messages(self, name: str) -> Rows[Message]:
-        """Every message the configuration generated, in creation order."""
-        return self.channel(name).messages
+        """Every message the configuration generated, in creation order (every queue's)."""
+        queues = self.channel(name).siblings
+        if len(queues) == 1:
+            return queues[0].messages
+        rows = sorted(row for queue in queues for row in queue.message_rows)
+        return Rows(rows, partial(Message, self._simulation._ledger))
 
     def failures(self, name: str) -> list[Failure]:
         """The messages the configuration gave up on (that will never be delivered), and why.
@@ -93,7 +108,8 @@ class Result:
         In the order it gave them up; deleted failure-log entries are here too.
         The failure log as DocuSign lists it is :meth:`failure_log`.
         """
-        return list(self.channel(name).failures)
+        failures = [f for queue in self.channel(name).siblings for f in queue.failures]
+        return sorted(failures, key=lambda failure: failure.time)  # stable: each queue's order
 
     def failure_log(self, name: str) -> list[LogEntry]:
         """The configuration's failure log when the run stopped (DocuSign's ``ConnectLog`` list).
@@ -110,17 +126,18 @@ class Result:
 
     def skips(self, name: str) -> list[Skip]:
         """The attempts the configuration did not make while paused, in the order of the run."""
-        channel = self.channel(name)
-        ledger = channel.ledger
+        numbers = {queue.number for queue in self.channel(name).siblings}
+        ledger = self._simulation._ledger
         return [
             Skip(ledger, *details)
             for _, kind, details in ledger.notes
-            if kind == "skip" and ledger.m_channel[details[1]] == channel.number
+            if kind == "skip" and ledger.m_channel[details[1]] in numbers
         ]
 
     def pending(self, name: str) -> list[Message]:
         """Messages still queued (not delivered, not failed) when the run stopped."""
-        return self.channel(name).pending()
+        pending = [m for queue in self.channel(name).siblings for m in queue.pending()]
+        return sorted(pending, key=lambda message: message.sequence)
 
     def summary(self) -> dict[str, dict[str, int | str]]:
         """Per configuration: mode and counts of messages generated, delivered, failed, pending.
@@ -134,16 +151,17 @@ class Result:
         for name, channel in self._channels.items():
             channel.ledger.flush()
             state = channel.ledger.m_state
-            counts = Counter(state[row] for row in channel.message_rows)
+            queues = channel.siblings
+            counts = Counter(state[row] for queue in queues for row in queue.message_rows)
             out[name] = {
                 "mode": channel.mode,
-                "generated": len(channel.message_rows),
+                "generated": sum(len(queue.message_rows) for queue in queues),
                 "delivered": counts[S_DELIVERED],
-                "failed": len(channel.failures),
+                "failed": sum(len(queue.failures) for queue in queues),
                 "republished": counts[S_REPUBLISHED],
                 "pending": sum(counts[code] for code in PENDING_CODES),
-                "attempts": channel.attempt_count,
-                "skipped": channel.skips,
-                "disabled": channel.disables,
+                "attempts": sum(queue.attempt_count for queue in queues),
+                "skipped": sum(queue.skips for queue in queues),
+                "disabled": sum(queue.disables for queue in queues),
             }
         return out

@@ -73,7 +73,7 @@ _ENVELOPE = {"id", "subject", "created", "recipients", "custom_fields", "documen
 _DOCUMENT = {"id", "name", "content"}
 _RECIPIENT = {"id", "type", "name", "email", "routing_order", "client_user_id"}
 _ACTION = {"at", "envelope", "do", "recipient", "reason", "configuration", "all", "failure_id",
-           "synchronous", "content"}  # fmt: skip
+           "synchronous", "content", "mode"}  # fmt: skip
 #: The keys each administrative action takes, beside ``do`` and ``at``.
 _OPERATION_KEYS: Final = {
     "pause": {"configuration"},
@@ -81,6 +81,7 @@ _OPERATION_KEYS: Final = {
     "enable": {"configuration"},
     "delete_failure": {"configuration", "envelope", "all", "failure_id"},
     "republish": {"envelope", "synchronous", "content"},
+    "set_mode": {"mode"},
 }
 # kind -> (model, allowed keys, required keys)
 _LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] = {
@@ -392,7 +393,7 @@ class Scenario:
         if kind in _OPERATION_KEYS:
             self._operation(place, sim, where, kind, table, at)
             return
-        for key in ("configuration", "all", "failure_id", "synchronous", "content"):
+        for key in ("configuration", "all", "failure_id", "synchronous", "content", "mode"):
             if key in table:
                 raise place.error(where, f"{key!r} is for administrative actions, not {kind!r}")
         try:
@@ -415,6 +416,9 @@ class Scenario:
             raise place.error(where, f"{kind} takes {keys}, not {key!r}")
         source = f"{self.path}: {where}"
         try:
+            if kind == "set_mode":
+                sim.set_mode(_text(place, where, table, "mode"), at=at, source=source)
+                return
             if kind == "republish":
                 synchronous = table.get("synchronous", False)
                 if not isinstance(synchronous, bool):

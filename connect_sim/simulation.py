@@ -486,6 +486,42 @@ class Simulation:
         self._operate("republish", at, source, envelopes=tuple(keys), synchronous=synchronous,
                       content=content)  # fmt: skip
 
+    def set_mode(self, mode: str, *, at: When, source: str | None = None) -> None:
+        """Switch the account's delivery mode at ``at``: ``"sim"`` or ``"aggregate"``.
+
+        What the seed article tells teams to do while they test.  It applies to
+        every configuration that does not set its own ``mode``: events from
+        ``at`` on go to a new queue under the new algorithm, and the old queue
+        takes no new events and finishes what it holds under its own rules (a
+        blocked SIM queue stays blocked until its retry).  The two deliver
+        independently, so around a switch a new-mode message can arrive before
+        an old-mode retry; sequence numbers stay global.  A configuration whose
+        queue already has the new mode gets no new one.
+        """
+        if mode not in MODES:
+            raise ConfigurationError(
+                f"set_mode: mode must be one of {', '.join(MODES)}, got {mode!r}"
+            )
+        self._operate("set_mode", at, source, mode=mode)
+
+    def _switch(self, operation: Operation) -> None:
+        """Carry out a ``set_mode``: a new queue for each configuration it applies to."""
+        mode = operation.mode
+        assert mode is not None
+        self.mode = mode
+        for number, channel in enumerate(list(self._channels)):
+            if channel.retired or channel.configuration.mode is not None or channel.mode == mode:
+                continue
+            kind = SimChannel if mode == "sim" else AggregateChannel
+            queue = kind(channel.configuration, channel.session, self.scheduler, self._ledger,
+                         channel.rng, channel.renderer)  # fmt: skip
+            queue.succeed(channel)
+            self._channels.append(queue)
+            self._scopes.append(self._scopes[number])
+        self._routes.clear()
+        self._held_routes.clear()
+        self._ledger.note_action({"time": operation.time, "action": "set_mode", "mode": mode})
+
     def _configuration(self, name: object) -> str:
         if not any(channel.name == name for channel in self._channels):
             known = ", ".join(repr(c.name) for c in self._channels) or "none yet"
@@ -508,8 +544,11 @@ class Simulation:
         after a run.
         """
         name = self._configuration(configuration)
-        channel = next(c for c in self._channels if c.name == name)
-        return failure_log(channel, self.account, self.seed)
+        queues = [c for c in self._channels if c.name == name]
+        entries = [
+            entry for queue in queues for entry in failure_log(queue, self.account, self.seed)
+        ]
+        return sorted(entries, key=lambda entry: entry.created)  # stable: each queue's order
 
     def feed(self, source: Iterator[When], at: When | None = None) -> None:
         """Build while running: advance ``source`` whenever the clock reaches an instant it yields.
@@ -585,7 +624,7 @@ class Simulation:
         if route is None:
             route = [(c.subscribed, getattr(c, "hold", c.offer) if held else c.offer)
                      for c, scope in zip(self._channels, self._scopes, strict=True)
-                     if scope is None or scope == key]  # fmt: skip
+                     if not c.retired and (scope is None or scope == key)]  # fmt: skip
             routes[key] = route
         return route
 
@@ -604,7 +643,11 @@ class Simulation:
             self._advance(index)  # type: ignore[arg-type]  # a feed's number
             return
         elif kind == "operate":
-            perform(self._operations[index], self._channels, self._ledger, self.seed)  # type: ignore[index]
+            operation = self._operations[index]  # type: ignore[index]
+            if operation.kind == "set_mode":
+                self._switch(operation)
+            else:
+                perform(operation, self._channels, self._ledger, self.seed)
             return
         else:
             found = self._histories.get(key)

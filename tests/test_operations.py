@@ -479,6 +479,10 @@ def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[in
             spans[channel.name].append((toggles[-1], 2**62))
         for time in data.draw(INSTANTS, label=f"deletes of {channel.name}")[:2]:
             sim.delete_failure(channel.name, all=True, at=timedelta(milliseconds=time))
+    switches = data.draw(INSTANTS, label="mode switches")[:2]
+    for n, time in enumerate(switches):
+        other = "aggregate" if (sim.mode == "sim") == (n % 2 == 0) else "sim"
+        sim.set_mode(other, at=timedelta(milliseconds=time))
     # An administrator who looks at the failure logs now and then and republishes what is there.
     looks = data.draw(INSTANTS, label="republishes")
     synchronous = data.draw(st.booleans(), label="synchronous")
@@ -519,19 +523,22 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
                         f"{attempt!r} made while {name!r} was paused"
                     )
             channel = result.channel(name)
-            disables = [_ms(r["time"]) for r in trace_records(result)
-                        if r.get("action") == "disable" and r["configuration"] == name]  # fmt: skip
-            if disables:  # no attempt starts once it is disabled (nothing enables it here)
-                assert all(a.time < disables[0] for a in result.attempts
-                           if a.configuration == name), f"{name!r} attempted while disabled"  # fmt: skip
+            # No attempt once it is disabled (nothing enables it here), in the trace's order:
+            # an attempt at the same instant, before the disable, was made while it was not.
+            disabled = False
+            for record in trace_records(result):
+                if record.get("action") == "disable" and record["configuration"] == name:
+                    disabled = True
+                elif disabled and "outcome" in record and record["configuration"] == name:
+                    raise AssertionError(f"{name!r} attempted while disabled: {record}")
             for failure in result.failures(name):
                 if "retries exhausted" in failure.reason:  # skips never count towards it
                     assert failure.message.attempts == channel.max_retries + 1, failure
-            if mode == "sim":
-                outside = channel.outside
-                delivered = [a.sequence for a in result.received(name)
-                             if a.sequence - 1 not in outside]  # fmt: skip
-                assert delivered == sorted(delivered), "SIM delivered out of creation order"
+            for queue in result.queues(name):  # each SIM queue in order, through a switch
+                if queue.mode == "sim":
+                    delivered = [a.sequence for a in queue.delivered
+                                 if a.sequence - 1 not in queue.outside]  # fmt: skip
+                    assert delivered == sorted(delivered), "SIM delivered out of creation order"
             for message in result.messages(name):
                 if message.republished:  # the same content on every attempt, in either mode
                     tries = {(a.position, a.generated) for a in result.attempts
@@ -886,3 +893,120 @@ def test_disable_after_in_a_file_and_enable() -> None:
     assert [r["action"] for r in trace_records(result) if "action" in r] == ["disable", "enable"]
     with pytest.raises(cs.ConfigurationError, match="disable_after must be positive"):
         cs.Configuration(name="c", disable_after="0s")
+
+
+# -- switching the account's mode ---------------------------------------------------------
+
+
+def test_set_mode_gives_new_events_a_new_queue_and_the_old_one_finishes_what_it_holds() -> None:
+    # Aggregate until 1h, SIM after. Message 1 (e1 sent) fails under Aggregate and waits for a
+    # later success at least a day on; e2, sent after the switch, goes to the SIM queue, and
+    # its success two days on releases the old queue's failure (any queue's success does).
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c"), listener=Scripted([503]))
+    sue = [cs.Signer("Sue", "sue@example.com", recipient_id="sue")]
+    e1 = sim.create_envelope("One", sue)
+    sim.send(e1, at=timedelta(0))
+    sim.set_mode("sim", at=HOUR)
+    e2 = sim.create_envelope("Two", sue, at=2 * DAY)
+    sim.send(e2, at=2 * DAY)
+    result = sim.run()
+    assert [(a.sequence, a.time, a.status, a.message.mode) for a in result.attempts] == [
+        (1, 60_000, 503, "aggregate"),
+        (2, 2 * D, 200, "sim"), (3, 2 * D, 200, "sim"),
+        (1, 2 * D, 200, "aggregate"),  # released by the SIM queue's success
+    ]  # fmt: skip
+    assert [q.mode for q in result.queues("c")] == ["aggregate", "sim"]
+    assert result.mode("c") == "sim"
+    assert [r["mode"] for r in trace_records(result) if "outcome" in r] == [
+        "aggregate", "sim", "sim", "aggregate",
+    ]  # fmt: skip
+    assert [r for r in trace_records(result) if "action" in r] == [
+        {"time": "2026-01-01T01:00:00.000Z", "action": "set_mode", "mode": "sim"}
+    ]
+    assert result.summary()["c"]["generated"] == 3 and result.summary()["c"]["delivered"] == 3
+    assert [m.sequence for m in result.messages("c")] == [1, 2, 3]
+    sim.check()
+
+
+def test_a_blocked_sim_queue_stays_blocked_after_a_switch_while_new_events_flow() -> None:
+    # SIM until 1h: message 3 (Sue's view at 2m) fails and blocks 4 to 6; after the switch to
+    # Aggregate at 1h, a new envelope's message is delivered at once, before the old retry.
+    sim, _ = seed_example("sim", Scripted([200, 200, 503]))
+    sim.set_mode("aggregate", at=HOUR)
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                at=2 * HOUR)  # fmt: skip
+    sim.send(later, at=2 * HOUR)
+    result = sim.run()
+    order = [(a.sequence, a.message.mode) for a in result.attempts]
+    assert order[:4] == [(1, "sim"), (2, "sim"), (3, "sim"), (7, "aggregate")]
+    assert order[4:] == [(3, "sim"), (4, "sim"), (5, "sim"), (6, "sim")]  # the day's retry
+    assert_sim_order_of(result)
+
+
+def assert_sim_order_of(result: cs.Result) -> None:
+    from connect_sim.testing import assert_sim_order
+
+    assert_sim_order(result)
+
+
+def test_a_configuration_with_its_own_mode_or_already_in_it_gets_no_new_queue() -> None:
+    sim = cs.Simulation(mode="sim", seed=1)
+    sim.add_configuration(cs.Configuration(name="own", mode="sim"))
+    sim.add_configuration(cs.Configuration(name="follows"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env, at=timedelta(0))
+    sim.set_mode("sim", at=MIN)
+    sim.set_mode("aggregate", at=HOUR)
+    result = sim.run()
+    assert [q.mode for q in result.queues("own")] == ["sim"]
+    assert [q.mode for q in result.queues("follows")] == ["sim", "aggregate"]
+    with pytest.raises(cs.ConfigurationError, match="set_mode: mode must be one of"):
+        sim.set_mode("fast", at=HOUR)
+
+
+def test_a_pause_and_the_failure_log_cover_every_queue_of_a_configuration() -> None:
+    sim, env = seed_example("sim", Scripted([200, 200, 503]))
+    sim.set_mode("aggregate", at=HOUR)
+    sim.pause("listener", at=2 * HOUR)
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                at=3 * HOUR)  # fmt: skip
+    sim.send(later, at=3 * HOUR)
+    result = sim.run(until=4 * HOUR)
+    assert [e.sequence for e in result.failure_log("listener")] == [3]  # the old SIM queue's
+    assert [s.message.sequence for s in result.skips("listener")] == [7]  # the new queue paused
+    sim.republish(env, at=5 * HOUR)
+    sim.resume("listener", at=5 * HOUR)
+    result = sim.run()
+    (done,) = result.republishes()
+    assert done.configuration == "listener" and done.withdrawn == (3,)
+    assert result.messages("listener")[-1].mode == "aggregate"  # into the current queue
+
+
+def test_set_mode_in_a_file() -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SCENARIO + '\n[[action]]\nat = "1h"\ndo = "set_mode"\nmode = "aggregate"\n'
+    result = parse_scenario(text, "ops.toml").build().run()
+    assert [q.mode for q in result.queues("listener")] == ["sim", "aggregate"]
+    bad = SCENARIO + '\n[[action]]\nat = "1h"\ndo = "set_mode"\nmode = "fast"\n'
+    with pytest.raises(cs.ScenarioError, match="action 3: set_mode: mode must be one of"):
+        parse_scenario(bad, "ops.toml").build()
+
+
+def test_a_simulation_with_a_mode_switch_is_freed_without_the_cyclic_collector() -> None:
+    import gc
+    import weakref
+
+    sim, _ = seed_example("sim", Scripted([200, 200, 503]))
+    sim.set_mode("aggregate", at=HOUR)
+    sim.pause("listener", at=2 * HOUR)
+    sim.run(until=3 * HOUR)
+    queues = [weakref.ref(queue) for queue in sim._channels]
+    assert len(queues) == 2
+    gc.disable()
+    try:
+        del sim
+        assert all(ref() is None for ref in queues), "a queue outlived its simulation"
+    finally:
+        gc.enable()

@@ -226,6 +226,11 @@ class AggregateChannel(Channel):
         if not self.busy:
             self._pump()
 
+    def _released_by_sibling(self, now: int) -> None:
+        self._release(now)
+        if self.released:
+            self.scheduler.after(self._move_on)
+
     def _succeeded_outside(self, end: int) -> None:
         self._release(end)
         if self.released:

@@ -90,7 +90,12 @@ class Channel:
         # work pending alive until the cyclic collector runs.
         self.scheduler = weakref.proxy(scheduler)
         self.ledger = ledger
-        self.number = ledger.add_channel(self.name, renderer)
+        self.number = ledger.add_channel(self.name, renderer, self.mode)
+        # The configuration's queues after a mode switch, oldest first, as weak references
+        # (the simulation keeps them; a strong list would be a reference cycle); None for one.
+        self._family: list[weakref.ref[Channel]] | None = None
+        #: True once a newer queue of the configuration takes its events.
+        self.retired = False
         self.rng = rng
         # A session that answers without reading the attempt (see the theory of operation).
         # Looked up on the class: an instance attribute, or a wrapper forwarding attributes,
@@ -129,7 +134,7 @@ class Channel:
         self.disabled = False
         self.disables = 0
         #: True while more than the plain rules applies (paused, disabled, a failing period
-        #: watched for auto-disable): SIM's fast path is off then.
+        #: watched for auto-disable, another queue after a mode switch): no fast path then.
         self.special = False
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
@@ -225,41 +230,68 @@ class Channel:
         del self.log_errors[message]
 
     def pause(self) -> None:
-        """Make no attempt until :meth:`resume` (see the module's doc)."""
-        self.paused = True
-        self._update_special()
+        """Make no attempt until :meth:`resume` (see the module's doc); every queue of it."""
+        for queue in self.siblings:
+            queue.paused = True
+            queue._update_special()
 
     def resume(self) -> None:
         """Attempt again, from the next retry due: resuming sends nothing by itself."""
-        self.paused = False
-        self._update_special()
+        for queue in self.siblings:
+            queue.paused = False
+            queue._update_special()
+
+    @property
+    def siblings(self) -> list[Channel]:
+        """Every queue of this configuration, this one included, oldest first.
+
+        One, or one more per switch of the account's mode (see ``connect_sim.operations``).
+        """
+        if self._family is None:
+            return [self]
+        queues = [ref() for ref in self._family]
+        return [queue for queue in queues if queue is not None]
 
     def _update_special(self) -> None:
-        self.special = self.paused or self.disabled or self.failing_since is not None
+        # Queues of one configuration share what a success does (the fast path does not).
+        self.special = (self.paused or self.disabled or self.failing_since is not None
+                        or self._family is not None)  # fmt: skip
 
     def _attempt_failed(self, end: int) -> None:
         """An attempt failed at ``end``: a failing period begins, if none has (auto-disable)."""
         if self.disable_after is not None and self.failing_since is None:
-            self.failing_since = end
-            self.special = True
+            for queue in self.siblings:  # the configuration's period, whichever queue failed
+                queue.failing_since = end
+                queue.special = True
             self.scheduler.at(end + self.disable_after, self._disable_due, end)
 
     def _attempt_succeeded(self) -> None:
         """An attempt succeeded: a failing period, if any, is over."""
         if self.failing_since is not None:
-            self.failing_since = None
-            self._update_special()
+            for queue in self.siblings:
+                queue.failing_since = None
+                queue._update_special()
+        if self._family is not None:  # a success in any queue releases every Aggregate queue's
+            for queue in self.siblings:
+                if queue is not self:
+                    queue._released_by_sibling(self.scheduler.now)
+
+    def _released_by_sibling(self, now: int) -> None:
+        """A success in another queue of the configuration (Aggregate: releases failures)."""
 
     def _disable_due(self, since: int) -> None:
         """The failing period that began at ``since`` has lasted ``disable_after``: disable."""
         if self.failing_since != since or self.disabled:
             return  # a success ended that period (or an enable started afresh)
-        self.disabled = True
-        self.disables += 1
-        self.special = True
-        given_up = self._give_up_held()
+        given_up: list[int] = []
+        for queue in self.siblings:
+            queue.disabled = True
+            queue.special = True
+            given_up.extend(queue._give_up_held())
+        self.siblings[-1].disables += 1
         self.ledger.note_action({"time": self.scheduler.now, "action": "disable",
-                                 "configuration": self.name, "given_up": given_up})  # fmt: skip
+                                 "configuration": self.name,
+                                 "given_up": sorted(given_up)})  # fmt: skip
 
     def _give_up_held(self) -> list[int]:
         """Give up every message held but the one in flight; their sequence numbers."""
@@ -267,9 +299,27 @@ class Channel:
 
     def enable(self) -> None:
         """Turn a disabled configuration back on, for later events; afresh."""
-        self.disabled = False
-        self.failing_since = None
-        self._update_special()
+        for queue in self.siblings:
+            queue.disabled = False
+            queue.failing_since = None
+            queue._update_special()
+
+    def succeed(self, other: Channel) -> None:
+        """Become the configuration's queue for new events, after ``other`` (a mode switch).
+
+        ``other`` keeps what it holds and finishes it under its own rules; the two
+        share the configuration's pause, failing period and disabling.
+        """
+        family = other._family
+        if family is None:
+            family = other._family = [weakref.ref(other)]
+        family.append(weakref.ref(self))
+        self._family = family
+        other.retired = True
+        self.paused, self.disabled = other.paused, other.disabled
+        self.failing_since = other.failing_since
+        for queue in self.siblings:
+            queue._update_special()
 
     def delete(self, message: int, republished: bool = False) -> bool:
         """Delete a message's failure-log entry: it is never retried.

@@ -136,8 +136,8 @@ class Ledger:
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
-        #: Per channel number: its configuration's name and its renderer.
-        self.channels: list[tuple[str, Renderer | None]] = []
+        #: Per channel number: its configuration's name, its renderer and its mode.
+        self.channels: list[tuple[str, Renderer | None, str]] = []
         # Messages.
         self.m_channel = array("I")
         self.m_event = array(ROW)  # its first event's row
@@ -186,11 +186,11 @@ class Ledger:
         """An administrative action, as its trace record."""
         self.notes.append((self.attempts, "action", record))
 
-    def add_channel(self, name: str, renderer: Renderer | None) -> int:
-        """Register a configuration's channel; return its number."""
+    def add_channel(self, name: str, renderer: Renderer | None, mode: str = "sim") -> int:
+        """Register a configuration's channel (one of its queues); return its number."""
         if len(self.channels) >= 1 << _CHANNEL_BITS:
             raise ValueError(f"a run takes at most {1 << _CHANNEL_BITS} configurations")
-        self.channels.append((name, renderer))
+        self.channels.append((name, renderer, mode))
         return len(self.channels) - 1
 
     def flush(self) -> None:

@@ -101,6 +101,12 @@ class Message:
         ledger = self._ledger
         return ledger.channels[ledger.m_channel[self._row]][0]
 
+    @property
+    def mode(self) -> str:
+        """The delivery algorithm of the queue it is in: ``sim`` or ``aggregate``."""
+        ledger = self._ledger
+        return ledger.channels[ledger.m_channel[self._row]][2]
+
     def _event_rows(self) -> list[int]:
         ledger = self._ledger
         return [ledger.m_event[self._row], *ledger.merged.get(self._row, ())]

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ..delivery.channel import Channel
 from ..delivery.ledger import REPUBLISHED
 from ..delivery.records import SENT_OK, Attempt, Message
 from ..lifecycle import ENVELOPE_RULES
@@ -90,7 +91,8 @@ def assert_sim_order(result: Result) -> None:
     """Every SIM configuration delivered its messages once each, in the order they were made.
 
     This is SIM's guarantee: one queue per configuration, strictly in order,
-    whatever failed and was retried.  (Aggregate makes no such promise, and
+    whatever failed and was retried (after a switch of the account's mode,
+    each SIM queue in its own order).  (Aggregate makes no such promise, and
     two configurations make none between them.)  It also fails when the
     listener refused messages: an order of messages it refused says nothing.
     It checks Connect's side only: what the listener recorded is
@@ -99,24 +101,30 @@ def assert_sim_order(result: Result) -> None:
     _refused(result, "cannot check SIM's order: ")
     rows = []
     for name in result.configurations:
-        if result.mode(name) != "sim":
-            continue
-        last = 0
-        outside = result.channel(name).outside  # synchronous republishes: not the queue's
-        for attempt in result.received(name):
-            sequence = attempt.message.sequence
-            if sequence - 1 in outside:
-                continue
-            if sequence == last:
-                rows.append(_row(attempt.message, "delivered twice"))
-            elif sequence < last:
-                rows.append(_row(attempt.message, f"arrived after #{last}"))
-            last = max(last, sequence)
+        for queue in result.queues(name):  # after a mode switch, each SIM queue on its own
+            if queue.mode == "sim":
+                rows.extend(_out_of_order(queue))
     if rows:
         raise AssertionError(
             f"{len(rows)} SIM message(s) arrived out of order or twice:\n"
             f"{message_table(rows, _HEADERS)}"
         )
+
+
+def _out_of_order(queue: Channel) -> list[list[str]]:
+    """The rows of a SIM queue's deliveries that came twice or after a later message."""
+    rows = []
+    last = 0
+    for attempt in queue.delivered:
+        sequence = attempt.message.sequence
+        if sequence - 1 in queue.outside:
+            continue  # a synchronous republish: delivered outside the queue
+        if sequence == last:
+            rows.append(_row(attempt.message, "delivered twice"))
+        elif sequence < last:
+            rows.append(_row(attempt.message, f"arrived after #{last}"))
+        last = max(last, sequence)
+    return rows
 
 
 def assert_nothing_lost(result: Result) -> None:

@@ -83,7 +83,7 @@ class AdminStep:
     (every entry of ``configuration``'s failure log), or ``republish``: every
     envelope any failure log holds at that moment, if any (what an
     administrator who reads the logs does), ``synchronous`` or not, with
-    ``content``.
+    ``content``; or ``set_mode``, the account's switch to ``mode``.
     """
 
     at: timedelta
@@ -91,6 +91,7 @@ class AdminStep:
     configuration: str | None = None
     synchronous: bool = False
     content: str = "current"
+    mode: str | None = None
 
 
 @attrs.frozen
@@ -178,6 +179,8 @@ class ScenarioPlan:
                 sim.delete_failure(admin.configuration, all=True, at=admin.at)
             elif admin.action == "republish":
                 republishes.append(admin)
+            elif admin.action == "set_mode":
+                sim.set_mode(admin.mode, at=admin.at)  # type: ignore[arg-type]
             else:
                 raise ConfigurationError(f"unknown administrative step {admin.action!r}")
         if republishes:

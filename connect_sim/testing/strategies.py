@@ -202,18 +202,24 @@ def configurations(
 
 @st.composite
 def admin_steps(draw: st.DrawFn, names: list[str], max_steps: int = 4) -> tuple[AdminStep, ...]:
-    """What an administrator does: pauses (each resumed), deleted failures, republishes.
+    """What an administrator does: pauses (each resumed), deleted failures, republishes, switches.
 
     Every pause of a configuration is followed by its resume, so a scenario
     that recovers still drains; a republish republishes whatever the failure
     logs hold at its instant (nothing, if they are empty), synchronously or
-    not, with the current state or the original message.  Instants are within
+    not, with the current state or the original message; a switch sets the
+    account's mode (SIM or Aggregate) from then on.  Instants are within
     the first few days, where the timelines' actions are.
     """
     steps = []
     for _ in range(draw(st.integers(0, max_steps))):
         at = sum(draw(st.lists(st.sampled_from(_DELAYS), min_size=1, max_size=3)), timedelta(0))
-        kind = draw(st.sampled_from(["republish", "pause", "delete_failure"]))
+        kind = draw(st.sampled_from(["republish", "pause", "delete_failure", "set_mode"]))
+        if kind == "set_mode":
+            steps.append(
+                AdminStep(at, "set_mode", mode=draw(st.sampled_from(["sim", "aggregate"])))
+            )
+            continue
         if kind == "republish":
             steps.append(
                 AdminStep(
