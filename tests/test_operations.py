@@ -1010,3 +1010,25 @@ def test_a_simulation_with_a_mode_switch_is_freed_without_the_cyclic_collector()
         assert all(ref() is None for ref in queues), "a queue outlived its simulation"
     finally:
         gc.enable()
+
+
+def test_the_switch_to_sim_example_gives_what_its_walk_through_says() -> None:
+    from pathlib import Path
+
+    from connect_sim.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "switch_to_sim.toml"
+    result = load_scenario(path).build().run()
+    rows = [(r["time"][8:16], r["sequence"], r["event"], r["mode"], r["envelope_status"],
+             r["outcome"]) for r in trace_records(result) if "outcome" in r]  # fmt: skip
+    assert rows == [
+        ("02T11:01", 1, "envelope-sent", "aggregate", "sent", "retry"),
+        ("02T11:31", 2, "recipient-delivered", "aggregate", "sent", "delivered"),
+        ("02T14:00", 3, "recipient-completed", "sim", "sent", "delivered"),
+        ("02T14:00", 4, "recipient-completed", "sim", "sent", "delivered"),
+        ("02T14:00", 5, "envelope-completed", "sim", "completed", "delivered"),
+        ("03T13:00", 6, "recipient-sent", "sim", "created", "delivered"),
+        ("03T13:00", 7, "envelope-sent", "sim", "sent", "delivered"),
+        ("03T13:00", 1, "envelope-sent", "aggregate", "completed", "delivered"),
+    ]
+    assert [q.mode for q in result.queues("orders")] == ["aggregate", "sim"]
