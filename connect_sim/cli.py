@@ -21,7 +21,7 @@ from . import __version__
 from .errors import ConnectSimError, PayloadError
 from .operations import LogEntry
 from .output import BODIES, check_run_folder, write_run
-from .report import comparison, text_table
+from .report import comparison, counts_table, text_table
 from .scenario import Scenario, load_scenario, parse_scenario
 from .time import format_instant, parse_duration, parse_instant
 
@@ -163,6 +163,8 @@ def _run(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
     count = len(result.simulation.attempts)
     print(f"wrote {count} message bodies to {Path(args.out) / BODIES}")
+    print(f"run ended at {format_instant(result.simulation.start, result.end)}")
+    print(counts_table(result.summary(), "configuration"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -300,6 +300,7 @@ def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger
             )
         held.append((envelope, rows))
     for envelope, rows in held:  # checked: nothing above changed anything
+        before = ledger.attempts
         results: dict[str, str] = {}
         withdrawn: list[int] = []
         for channel, entries in rows:
@@ -331,4 +332,4 @@ def _republish(operation: Operation, channels: Sequence[Channel], ledger: Ledger
             "time": operation.time, "action": "republish", "envelope_id": envelope,
             "synchronous": operation.synchronous, "content": operation.content,
             "results": results, "withdrawn": withdrawn,
-        })  # fmt: skip
+        }, before)  # fmt: skip

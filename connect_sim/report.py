@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .delivery.ledger import SKIPPED
+from .delivery.ledger import REPUBLISHED, SKIPPED
 from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message, Skip
 from .envelope import EnvelopeState
 from .formats import JSON_CONTENT_TYPE
@@ -25,6 +25,7 @@ __all__ = [
     "body_name",
     "body_path",
     "comparison",
+    "counts_table",
     "iter_trace",
     "shown_headers",
     "summary",
@@ -254,11 +255,29 @@ def _fate(message: Message, delivered: str) -> str:
         return delivered if message.attempts == 1 else f"{delivered} on try {message.attempts}"
     if message.state == GAVE_UP:
         return "failed"
+    if message.state == REPUBLISHED:
+        return "republished"
     return "pending"
+
+
+def _key(message: Message) -> tuple[int | str, ...]:
+    """What pairs a message of one run with its counterpart in the other mode's run.
+
+    An ordinary message stands for its events, and the table pairs a SIM message
+    with the Aggregate message that holds its (one) event; a republished message
+    stands for its republish (the same envelope at the same instant in both
+    runs), not for the event it was made from, so its key is the envelope and
+    the generated time instead.
+    """
+    if message.republished:
+        return (-1, message.envelope.id, message.generated)
+    return (message.events[-1].sequence,)
 
 
 def _label(message: Message) -> str:
     recipient = message.recipient
+    if message.republished:
+        return f"{message.event} (republished)"
     return message.event if recipient is None else f"{message.event} ({recipient.name})"
 
 
@@ -297,6 +316,26 @@ def _made_and_delivered(result: Result, name: str) -> tuple[int, str]:
     return len(messages), delivered
 
 
+_ADMINISTERED = ("republished", "skipped", "disabled")
+"""The counts that only an administrator's action (or Connect's own disable) makes."""
+
+_COUNTS = ("generated", "delivered", "failed", "republished", "pending", "attempts",
+           "skipped", "disabled")  # fmt: skip
+
+
+def counts_table(counts: dict[str, dict[str, int | str]], label: str = "") -> str:
+    """A table of :meth:`Result.summary <connect_sim.Result.summary>` counts, a row per label.
+
+    ``counts`` maps a row's label (a configuration's name, or ``SIM`` and
+    ``Aggregate``) to its summary: the columns are ``label`` (the labels'
+    heading; ``configuration`` adds a ``mode`` column) and the summary's
+    counts, in the order ``summary.json`` has them.
+    """
+    keys = ("mode", *_COUNTS) if label == "configuration" else _COUNTS
+    rows = [[name, *(str(summary[key]) for key in keys)] for name, summary in counts.items()]
+    return text_table([label, *keys], rows)
+
+
 def comparison(sim: Result, aggregate: Result) -> str:
     """The side-by-side table: what one listener gets under SIM and under Aggregate.
 
@@ -310,27 +349,37 @@ def comparison(sim: Result, aggregate: Result) -> str:
     for name in sim.configurations:
         sim_messages = sim.messages(name)
         agg_messages = aggregate.messages(name)
-        row_of = {m.events[0].sequence: row for row, m in enumerate(sim_messages, start=1)}
-        agg_of = {event.sequence: m for m in agg_messages for event in m.events}
+        row_of = {_key(m): row for row, m in enumerate(sim_messages, start=1)}
+        agg_of: dict[tuple[int | str, ...], Message]
+        agg_of = {(event.sequence,): m for m in agg_messages if not m.republished
+                  for event in m.events}  # fmt: skip
+        agg_of.update((_key(m), m) for m in agg_messages if m.republished)
         headers, cells = _status_columns(sim_messages or agg_messages)
         rows = []
         for row, message in enumerate(sim_messages, start=1):
-            event = message.events[0]
-            merged = agg_of.get(event.sequence)
+            key = _key(message)
+            merged = agg_of.get(key)
             if merged is None:
                 fate = "-"
-            elif merged.events[-1].sequence == event.sequence:
+            elif _key(merged) == key:
                 fate = _fate(merged, "sent")
             else:
-                fate = f"merged into {row_of[merged.events[-1].sequence]}"
-            rows.append([str(row), format_duration(event.time), _label(message),
-                         *cells(event.snapshot), _fate(message, "delivered"), fate])  # fmt: skip
+                fate = f"merged into {row_of[_key(merged)]}"
+            if message.republished:  # made at the republish, with the state then
+                when, snapshot = message.generated, message.snapshot
+            else:
+                when, snapshot = message.events[0].time, message.events[0].snapshot
+            rows.append([str(row), format_duration(when), _label(message),
+                         *cells(snapshot), _fate(message, "delivered"), fate])  # fmt: skip
         sim_made, sim_delivered = _made_and_delivered(sim, name)
         agg_made, agg_delivered = _made_and_delivered(aggregate, name)
         blocks.append(
             f"Configuration {name!r}: SIM made {sim_made} messages and delivered {sim_delivered}; "
             f"Aggregate made {agg_made} and delivered {agg_delivered}"
         )
+        counts = {"SIM": sim.summary()[name], "Aggregate": aggregate.summary()[name]}
+        if any(c[k] for c in counts.values() for k in _ADMINISTERED):
+            blocks.append(counts_table(counts))
         blocks.append(text_table(["#", "time", "event", *headers, "SIM", "Aggregate"], rows))
         blocks.append("")
         blocks.append(f"What the listener receives under Aggregate ({name!r}):")
@@ -338,7 +387,7 @@ def comparison(sim: Result, aggregate: Result) -> str:
         for attempt in aggregate.received(name):
             message = attempt.message
             agg_rows.append(
-                [str(row_of.get(message.events[-1].sequence, "?")), format_duration(attempt.time),
+                [str(row_of.get(_key(message), "?")), format_duration(attempt.time),
                  _label(message), *cells(attempt.snapshot), str(len(message.events))]
             )  # fmt: skip
         if agg_rows:

@@ -242,8 +242,9 @@ class Scenario:
     def build(self, mode: str | None = None, seed: int | None = None) -> Simulation:
         """A fresh simulation of the scenario; a problem in the file raises ScenarioError.
 
-        ``mode`` forces every configuration to one delivery algorithm (what-if
-        runs and ``compare``); ``seed`` replaces the file's seed.
+        ``mode`` forces every configuration to one delivery algorithm for the
+        whole run (what-if runs and ``compare``), so the file's ``set_mode``
+        actions are checked and left out; ``seed`` replaces the file's seed.
         """
         place = _Place(self.path)
         data = self._data
@@ -266,7 +267,7 @@ class Scenario:
         for number, raw in enumerate(configurations, start=1):
             self._configuration(place, sim, number, raw, forced=mode is not None)
         for number, raw in enumerate(_list_of_tables(place, data, "action"), start=1):
-            self._action(place, sim, number, raw)
+            self._action(place, sim, number, raw, forced=mode is not None)
         return sim
 
     def _envelope(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
@@ -383,7 +384,9 @@ class Scenario:
             )
         return begin, end
 
-    def _action(self, place: _Place, sim: Simulation, number: int, raw: object) -> None:
+    def _action(
+        self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool
+    ) -> None:
         where = f"action {number}"
         table = _table(place, where, raw, _ACTION)
         kind = _text(place, where, table, "do")
@@ -391,7 +394,7 @@ class Scenario:
             raise place.error(where, "missing key 'at'")
         at = _when(place, f"{where} at", table["at"], self.start)
         if kind in _OPERATION_KEYS:
-            self._operation(place, sim, where, kind, table, at)
+            self._operation(place, sim, where, kind, table, at, forced)
             return
         for key in ("configuration", "all", "failure_id", "synchronous", "content", "mode"):
             if key in table:
@@ -408,7 +411,7 @@ class Scenario:
 
     def _operation(
         self, place: _Place, sim: Simulation, where: str, kind: str, table: dict[str, Any],
-        at: timedelta,
+        at: timedelta, forced: bool,
     ) -> None:  # fmt: skip
         allowed = _OPERATION_KEYS[kind]
         for key in sorted(set(table) - allowed - {"do", "at"}):
@@ -417,7 +420,15 @@ class Scenario:
         source = f"{self.path}: {where}"
         try:
             if kind == "set_mode":
-                sim.set_mode(_text(place, where, table, "mode"), at=at, source=source)
+                mode = _text(place, where, table, "mode")
+                if forced:  # the forced mode holds for the whole run
+                    if mode not in MODES:
+                        raise place.error(  # the words set_mode itself would use
+                            where,
+                            f"set_mode: mode must be one of {', '.join(MODES)}, got {mode!r}",
+                        )
+                    return
+                sim.set_mode(mode, at=at, source=source)
                 return
             if kind == "republish":
                 synchronous = table.get("synchronous", False)

@@ -308,8 +308,8 @@ def test_a_rerun_replaces_only_its_own_files(
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "bodies" / "mine.txt").write_text("mine too", encoding="utf-8")
     assert main(["run", SEED, "--mode", "aggregate", "--out", str(out)]) == 0  # two
-    last = capsys.readouterr().out.splitlines()[-1]
-    assert last == f"wrote 2 message bodies to {out / 'bodies'}"
+    printed = capsys.readouterr().out.splitlines()
+    assert f"wrote 2 message bodies to {out / 'bodies'}" in printed
     assert sorted(p.name for p in (out / "bodies").iterdir()) == ["000", "mine.txt"]
     assert sorted(p.name for p in (out / "bodies" / "000").iterdir()) == [
         "000001.json", "000002.json",
@@ -432,3 +432,88 @@ def test_the_installed_command_exits_130_on_ctrl_c_without_a_traceback(tmp_path:
     )
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "error: interrupted\n")
     assert list(tmp_path.iterdir()) == []
+
+
+MAINTENANCE = str(ROOT / "examples" / "maintenance_window.toml")
+SWITCH = str(ROOT / "examples" / "switch_to_sim.toml")
+
+
+def test_run_ends_with_the_summary_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["run", MAINTENANCE, "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3] == "run ended at 2026-03-04T12:10:00.000Z"
+    header, rule, row = lines[4:]
+    assert header.split() == [
+        "configuration", "mode", "generated", "delivered", "failed", "republished", "pending",
+        "attempts", "skipped", "disabled",
+    ]  # fmt: skip
+    assert set(rule) == {"-", " "}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    counts = summary["configurations"]["orders"]
+    assert row.split() == ["orders", *(str(value) for value in counts.values())]
+    assert (counts["republished"], counts["skipped"]) == (1, 1)  # the table shows both
+
+
+def test_compare_shows_republishes_and_skips(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", MAINTENANCE]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == [
+        "generated", "delivered", "failed", "republished", "pending", "attempts", "skipped",
+        "disabled",
+    ]  # fmt: skip
+    assert lines[3].split() == ["SIM", "11", "10", "0", "1", "0", "11", "1", "0"]
+    assert lines[4].split() == ["Aggregate", "5", "2", "0", "1", "2", "4", "1", "0"]
+    rows = {line.split()[0]: line for line in lines[7:18]}
+    # The withdrawn SIM message, and the Aggregate message that merged its event, say so.
+    assert rows["3"].split()[-4:] == ["republished", "merged", "into", "6"]
+    assert rows["6"].endswith("delivered    republished")
+    # The republished message: at the republish, with the state then, in both runs.
+    assert rows["9"].split()[:4] == ["9", "1d9h", "envelope-completed", "(republished)"]
+    assert "order-1001 completed" in rows["9"] and rows["9"].endswith("delivered    sent")
+    received = lines[lines.index("What the listener receives under Aggregate ('orders'):") + 3 :]
+    assert [line.split()[0] for line in received] == ["2", "9"]
+
+
+def test_compare_leaves_out_the_counts_when_nothing_was_administered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["compare", SEED]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["#", "time", "event"]
+
+
+def test_a_forced_mode_holds_through_set_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", SWITCH, "--mode", "aggregate", "--out", str(tmp_path / "forced")]) == 0
+    assert main(["run", SWITCH, "--out", str(tmp_path / "played")]) == 0
+    capsys.readouterr()
+
+    def trace(name: str) -> list[dict[str, object]]:
+        text = (tmp_path / name / "trace.jsonl").read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines()]
+
+    forced, played = trace("forced"), trace("played")
+    assert {r["mode"] for r in forced} == {"aggregate"}
+    assert not any("action" in r for r in forced)
+    assert {r["mode"] for r in played if "mode" in r} == {"aggregate", "sim"}
+    assert [r["action"] for r in played if "action" in r] == ["set_mode"]
+
+
+def test_a_forced_mode_still_checks_set_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(
+        Path(SWITCH).read_text(encoding="utf-8").replace('mode = "sim"', 'mode = "simm"'),
+        encoding="utf-8",
+    )
+    assert main(["compare", str(scenario)]) == 2
+    error = only_error_line(capsys)
+    assert error.endswith(
+        "bad.toml: action 3: set_mode: mode must be one of sim, aggregate, got 'simm'\n"
+    )
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 2
+    assert only_error_line(capsys) == error  # the same words as when the action is played

@@ -3,6 +3,7 @@ deleting failures, pausing and resuming; one rule at a time, in both modes where
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ import pytest
 
 import connect_sim as cs
 from connect_sim.errors import InvalidOperation
-from connect_sim.listeners import Outage, Scripted
+from connect_sim.listeners import AlwaysOk, Outage, Scripted
 from connect_sim.operations import LogEntry
 from connect_sim.report import trace_records
 
@@ -462,8 +463,13 @@ from scenarios import Plan, plans  # noqa: E402
 INSTANTS = st.lists(st.integers(0, 14 * DAY_MS), max_size=4, unique=True).map(sorted)
 
 
-def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[int, int]]]:
-    """Pauses, resumes and deletes at drawn instants; each configuration's paused spans."""
+def _operate(
+    sim: cs.Simulation, data: st.DataObject
+) -> tuple[dict[str, list[tuple[int, int]]], str]:
+    """Pauses, resumes, deletes, switches and republishes at drawn instants.
+
+    Returns each configuration's paused spans and what the republishes carry.
+    """
     spans: dict[str, list[tuple[int, int]]] = {}
     for channel in sim._channels:
         toggles = data.draw(INSTANTS, label=f"pauses and resumes of {channel.name}")
@@ -498,7 +504,7 @@ def _operate(sim: cs.Simulation, data: st.DataObject) -> dict[str, list[tuple[in
                 sim.republish(sorted(set(held)), at=at, synchronous=synchronous, content=content)
 
     sim.feed(administrator())
-    return spans
+    return spans, content
 
 
 @given(st.data())
@@ -509,7 +515,7 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
                            for c, listener, scope in plan.configurations]  # fmt: skip
     for mode in ("sim", "aggregate"):
         sim = plan.build(mode)
-        spans = _operate(sim, data)
+        spans, content = _operate(sim, data)
         while sim.step():
             sim.check()  # every invariant, after every step
         result = sim.run()
@@ -544,6 +550,29 @@ def test_nothing_is_lost_and_nothing_is_attempted_while_paused(data: st.DataObje
                     tries = {(a.position, a.generated) for a in result.attempts
                              if a.message == message and not a.duplicate}  # fmt: skip
                     assert len(tries) <= 1, f"{message!r} carried {tries}"
+                    if content == "current":
+                        assert_carries_the_state_at_the_republish(result, message)
+
+
+def assert_carries_the_state_at_the_republish(result: cs.Result, message: cs.Message) -> None:
+    """A republished message (content current) carries its envelope's state at the republish:
+    every event of the envelope before it happened no later, every one after it no earlier,
+    its event is ``envelope-<that status>``, and its body says so."""
+    when, position = message.generated, message.position
+    for event in result.events:
+        if event.history is message.history:
+            if event.position <= position:
+                assert event.time <= when, f"{message!r} misses {event!r}, before it"
+            else:
+                assert event.time >= when, f"{message!r} carries {event!r}, after it"
+    status = message.snapshot.status
+    assert message.event == f"envelope-{status}", message
+    tried = [a for a in result.attempts if a.message == message]
+    if tried:
+        parsed = cs.parse_message(tried[0].body, tried[0].content_type)
+        assert parsed.event == (message.event if parsed.format == "json" else None), parsed
+        assert parsed.status in (status, None), parsed  # None: a JSON body without a summary
+        assert parsed.recipient_id is None, parsed
 
 
 @given(st.data())
@@ -1032,3 +1061,237 @@ def test_the_switch_to_sim_example_gives_what_its_walk_through_says() -> None:
         ("03T13:00", 1, "envelope-sent", "aggregate", "completed", "delivered"),
     ]
     assert [q.mode for q in result.queues("orders")] == ["aggregate", "sim"]
+
+
+# -- the rest of section 8, one rule each --------------------------------------------------
+
+
+def test_content_original_under_aggregate_re_sends_the_failed_messages_own_state() -> None:
+    # Message 1 (e1 sent, merging recipient-sent) fails; the republish at 1h re-sends it as it
+    # was, though e1 has been completed since.
+    sim, e1, _ = two_envelopes("aggregate", Scripted([503]), aggregation_window="0s")
+    sim.republish(e1, at=HOUR, content="original")
+    result = sim.run()
+    failed = next(m for m in result.messages("c") if m.state == "republished")
+    new = result.messages("c")[-1]
+    assert failed.sequence == 1 and new.republished
+    assert new.event == failed.event == "envelope-sent"
+    assert new.merged_events == ("envelope-sent",)  # its one event
+    assert new.snapshot is failed.snapshot and new.snapshot.status == "sent"
+    assert new.generated == failed.generated == 0
+    assert [(a.time, a.status) for a in result.attempts if a.message == new] == [(3_600_000, 200)]
+
+
+def test_sim_an_asynchronous_republish_waits_behind_another_envelopes_blocked_head() -> None:
+    # e1's view (message 3) fails twice and is given up at 1d1m (max_retries 1); e1's other
+    # messages go, then e2's first (7) fails and blocks the queue. Republishing e1 at 1d2h
+    # queues its new message behind 7: it goes with 7's retry at 2d1m, not at once.
+    answers = [200, 200, 503, 503, 200, 200, 200, 503]
+    sim, e1, _ = two_envelopes("sim", Scripted(answers), max_retries=1)
+    sim.republish(e1, at=DAY + 2 * HOUR)
+    result = sim.run()
+    (done,) = result.republishes()
+    assert (done.status, done.withdrawn) == ("Queued", (3,))
+    new = result.messages("c")[-1]
+    assert new.republished and new.sequence == 9
+    assert [(a.sequence, a.time) for a in result.attempts][-3:] == [
+        (7, 2 * D + 60_000), (8, 2 * D + 60_000), (9, 2 * D + 60_000),
+    ]  # fmt: skip
+    sim.check()
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+def test_a_republished_message_of_a_paused_configuration_is_skipped_like_any_other(
+    mode: str,
+) -> None:
+    # SIM: e1's last message (envelope-completed, 6) fails, with nothing behind it; Aggregate:
+    # message 1 (e1 sent) fails. Paused at 30m, the republish at 1h withdraws it, and its new
+    # message, due at once, is skipped; it goes on the retry clock (SIM: a day after the skip;
+    # Aggregate: released by the success of a later envelope's message, two days on).
+    answers = [200] * 5 + [503] if mode == "sim" else [503]
+    sim, env = seed_example(mode, Scripted(answers), aggregation_window="0s")
+    sim.pause("listener", at=30 * MIN)
+    sim.republish(env, at=HOUR)
+    sim.resume("listener", at=2 * HOUR)
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                at=2 * DAY)  # fmt: skip
+    sim.send(later, at=2 * DAY)
+    result = sim.run(until=3 * HOUR)
+    new = result.messages("listener")[-1]
+    assert new.republished and new.attempts == 0
+    (skip,) = result.skips("listener")
+    assert (skip.message, skip.time, skip.number, skip.retry_count) == (new, 3_600_000, 1, 0)
+    final = sim.run()
+    assert new.state == "delivered"
+    first = next(a for a in final.attempts if a.message == new)
+    assert first.number == 1 and first.retry_count == 0  # the skip did not count
+    assert first.time == (3_600_000 + D if mode == "sim" else 2 * D)
+    sim.check()
+
+
+def test_aggregate_a_synchronous_republishs_success_releases_old_failures_at_once() -> None:
+    # All three of the first messages fail (e1 sent, e1 completed, e2 sent: window 0s); the
+    # synchronous republish of e1 two days on succeeds, and that success releases e2's failed
+    # message, which is sent in the same instant, after the action.
+    sim, e1, _ = two_envelopes("aggregate", Scripted([503, 503, 503]), aggregation_window="0s")
+    sim.republish(e1, at=2 * DAY, synchronous=True)
+    result = sim.run()
+    (done,) = result.republishes()
+    assert (done.status, done.withdrawn) == ("Success", (1, 2))
+    assert [(a.sequence, a.time, a.status) for a in result.attempts][3:] == [
+        (4, 2 * D, 200), (3, 2 * D, 200),  # the republish, then e2's released failure
+    ]  # fmt: skip
+    records = [r for r in trace_records(result) if r["time"] == "2026-01-03T00:00:00.000Z"]
+    assert [r.get("action") or r["sequence"] for r in records] == ["republish", 4, 3]
+    sim.check()
+
+
+def test_a_synchronous_republish_that_times_out_fails_at_once() -> None:
+    # The listener does not answer the republish's attempt: the result is Fail in the
+    # action's own instant, the message is given up, and the queue moves on at once.
+    sim, e1, _ = two_envelopes("sim", Scripted([200, 200, 503, None]))
+    sim.republish(e1, at=HOUR, synchronous=True)
+    result = sim.run()
+    (done,) = result.republishes()
+    assert (done.time, done.status) == (3_600_000, "Fail")
+    new = result.messages("c")[-1]
+    (attempt,) = [a for a in result.attempts if a.message == new]
+    assert attempt.status is None and attempt.outcome == "failed"
+    assert attempt.end == attempt.time + 100_000  # the timeout, though the result came at once
+    assert new.state == "failed"
+    assert [a.time for a in result.attempts if a.sequence == 4] == [3_600_000]
+    records = trace_records(result)
+    action = next(n for n, r in enumerate(records) if r.get("action") == "republish")
+    assert records[action + 1]["sequence"] == new.sequence  # the action's line comes first
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+def test_a_republished_message_carries_the_same_body_on_every_attempt(mode: str) -> None:
+    # The republish at 2h fails and is retried (SIM: a day later; Aggregate: released by a
+    # success after the outage); every attempt carries one body.
+    # SIM: e1's view fails at 1m and the republish at 2h lets 4 to 8 go; its own message (9)
+    # fails once and is retried a day later. Aggregate: down from 30s to 3d.
+    listener = (Scripted([200, 200, 503] + [200] * 5 + [503]) if mode == "sim"
+                else Outage(windows=[(timedelta(seconds=30), 3 * DAY)]))  # fmt: skip
+    sim, e1, _ = two_envelopes(mode, listener, aggregation_window="0s")
+    sim.republish(e1, at=2 * HOUR)
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e3",
+                                at=5 * DAY)  # fmt: skip
+    sim.send(later, at=5 * DAY)
+    result = sim.run()
+    new = next(m for m in result.messages("c") if m.republished)
+    tries = [a for a in result.attempts if a.message == new]
+    assert len(tries) >= 2 and tries[-1].outcome == "delivered", mode
+    bodies = [json.loads(a.body) for a in tries]
+    # retryCount counts the retries, as on any message; the rest is the same on each.
+    assert [body.pop("retryCount") for body in bodies] == [a.retry_count for a in tries]
+    assert all(body == bodies[0] for body in bodies), mode
+    assert all(a.generated == 2 * 3_600_000 for a in tries)
+    parsed = cs.parse_message(tries[0].body, "application/json")
+    assert (parsed.event, parsed.status, parsed.recipient_id) == (
+        "envelope-completed",
+        "completed",
+        None,
+    )
+
+
+def test_deleting_a_sim_head_while_paused_moves_the_queue_on_to_a_skip() -> None:
+    sim, env = seed_example("sim", Outage(windows=[(MIN, 2 * HOUR)], status=503))
+    sim.pause("listener", at=30 * MIN)
+    sim.delete_failure("listener", env, at=HOUR)
+    result = sim.run(until=2 * HOUR)
+    h1 = 3_600_000
+    assert outcomes(result)[2:] == [(VIEW, 3, "retry"), (h1, 4, "skipped")]
+    sim.resume("listener", at=3 * HOUR)
+    result = sim.run()
+    assert [(a.sequence, a.time) for a in result.attempts][3:] == [
+        (4, h1 + D), (5, h1 + D), (6, h1 + D),  # on the skip's retry clock
+    ]  # fmt: skip
+    sim.check()
+
+
+@pytest.mark.parametrize("mode", ["sim", "aggregate"])
+def test_a_pause_lets_an_attempt_in_flight_end_and_skips_what_comes_after(mode: str) -> None:
+    # Every answer takes 30 s. SIM: message 1 starts at 0 and 2 would follow at 30 s;
+    # Aggregate: message 1 (e1 sent) starts at 1m, and the view at 2m opens message 2, due at
+    # 3m. A pause at 10 s after the first attempt began lets it end delivered.
+    sim, _ = seed_example(mode, AlwaysOk(latency="30s"))
+    first = 0 if mode == "sim" else 60_000
+    sim.pause("listener", at=timedelta(milliseconds=first + 10_000))
+    result = sim.run(until=HOUR)
+    (attempt,) = result.attempts
+    assert (attempt.time, attempt.end, attempt.outcome) == (first, first + 30_000, "delivered")
+    skipped = result.skips("listener")[0]
+    assert skipped.message.sequence == 2
+    assert skipped.time == (30_000 if mode == "sim" else 180_000)
+
+
+def test_an_accidental_duplicate_due_while_paused_is_not_sent() -> None:
+    # Aggregate, every delivery duplicated at once: message 1's attempt ends at 1m30s, when
+    # its duplicate would go; a pause at 1m10s keeps it back for good.
+    def run(pause: bool) -> cs.Result:
+        sim, _ = seed_example("aggregate", AlwaysOk(latency="30s"), duplicate_rate=1.0)
+        if pause:
+            sim.pause("listener", at=timedelta(seconds=70))
+            sim.resume("listener", at=HOUR)
+        return sim.run()
+
+    assert [(a.sequence, a.duplicate) for a in run(False).attempts][:2] == [(1, False), (1, True)]
+    attempts = run(True).attempts
+    assert [a.sequence for a in attempts if a.duplicate and a.time < 3_600_000] == []
+    assert not any(a.duplicate and a.sequence == 1 for a in attempts)
+
+
+def test_a_success_in_a_new_queue_ends_the_failing_period_of_the_configuration() -> None:
+    # SIM: message 3 fails at 2m and blocks; disable_after 12h. Switched to Aggregate at 1h,
+    # a new envelope's message is delivered at 2h1m: the configuration is not disabled.
+    # Without the switch (control) the same run is disabled at 12h2m.
+    def run(switch: bool) -> cs.Result:
+        sim, _ = seed_example("sim", Scripted([200, 200, 503]), disable_after="12h")
+        if switch:
+            sim.set_mode("aggregate", at=HOUR)
+        later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                    at=2 * HOUR)  # fmt: skip
+        sim.send(later, at=2 * HOUR)
+        return sim.run()
+
+    assert run(False).summary()["listener"]["disabled"] == 1
+    switched = run(True)
+    assert switched.summary()["listener"]["disabled"] == 0
+    assert (
+        switched.summary()["listener"]["delivered"] == switched.summary()["listener"]["generated"]
+    )
+
+
+def test_a_disable_gives_up_what_every_queue_of_the_configuration_holds() -> None:
+    # Down from 1m for good, disable_after 12h: the old SIM queue holds 3 to 6, the new
+    # Aggregate queue (from 1h) e2's message, which failed at 2h1m. All go at 12h2m.
+    sim, _ = seed_example("sim", Outage(windows=[(MIN, 400 * DAY)]), disable_after="12h")
+    sim.set_mode("aggregate", at=HOUR)
+    later = sim.create_envelope("Later", [cs.Signer("Ann", "ann@example.com")], id="e2",
+                                at=2 * HOUR)  # fmt: skip
+    sim.send(later, at=2 * HOUR)
+    result = sim.run()
+    line = next(r for r in trace_records(result) if r.get("action") == "disable")
+    assert line["time"] == "2026-01-01T12:02:00.000Z" and line["given_up"] == [3, 4, 5, 6, 7]
+    assert [m.state for m in result.messages("listener")][2:] == ["failed"] * 5
+    assert {q.mode for q in result.queues("listener")} == {"sim", "aggregate"}
+    assert max(a.time for a in result.attempts) < 12 * 3_600_000 + 120_000
+    sim.check()
+
+
+def test_a_republish_answers_for_every_configuration_in_configuration_order() -> None:
+    sim = cs.Simulation(seed=3)
+    for name in ("b-first", "a-second"):  # configuration order is the order they were added
+        sim.add_configuration(cs.Configuration(name=name), listener=Scripted([200, 200, 503]))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com", recipient_id="sue")])
+    sim.send(env, at=timedelta(0))
+    sim.sign(env, "sue", at=MIN)
+    sim.republish(env, at=HOUR)
+    result = sim.run()
+    assert [r.configuration for r in result.republishes()] == ["b-first", "a-second"]
+    news = [m for name in result.configurations for m in result.messages(name) if m.republished]
+    assert [m.configuration for m in news] == ["b-first", "a-second"]
+    assert news[0].sequence < news[1].sequence  # a sequence number each, in that order
+    line = next(r for r in trace_records(result) if r.get("action") == "republish")
+    assert list(line["results"]) == ["b-first", "a-second"]

@@ -182,9 +182,15 @@ class Ledger:
         """A skip: ``message`` would have had attempt ``number``, carrying that snapshot."""
         self.notes.append((self.attempts, "skip", (time, message, number, position, generated)))
 
-    def note_action(self, record: dict[str, Any]) -> None:
-        """An administrative action, as its trace record."""
-        self.notes.append((self.attempts, "action", record))
+    def note_action(self, record: dict[str, Any], before: int | None = None) -> None:
+        """An administrative action, as its trace record.
+
+        ``before`` is the number of attempts made when the action began, for an
+        action that makes attempts of its own (a synchronous republish): its
+        line goes before them, as an action's line goes before its instant's
+        attempts, though its record (their results) is known only after.
+        """
+        self.notes.append((self.attempts if before is None else before, "action", record))
 
     def add_channel(self, name: str, renderer: Renderer | None, mode: str = "sim") -> int:
         """Register a configuration's channel (one of its queues); return its number."""

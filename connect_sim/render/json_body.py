@@ -154,18 +154,21 @@ class JsonWriter:
 
     def body(self, attempt: Attempt) -> bytes:
         """The exact body bytes of ``attempt`` (UTF-8)."""
-        event = attempt.message.last_event
+        # The message's own event name and recipient: a republished message's are its
+        # republish's (an envelope event), not those of the event it was made from.
+        message = attempt.message
+        recipient = message.recipient
         snapshot = attempt.snapshot
         envelope = snapshot.envelope
         fixed = self._fixed.get(envelope.id) or self._fix(envelope)
         # Event names and time stamps are ASCII with nothing to escape: written as they are.
         out = [
-            f'{{"event":"{event.name}","apiVersion":"{API_VERSION}","uri":{fixed.uri},'
+            f'{{"event":"{message.event}","apiVersion":"{API_VERSION}","uri":{fixed.uri},'
             f'"retryCount":{attempt.number - 1},"configurationId":{self._configuration},'
             f'"generatedDateTime":"{self._times.utc(attempt.generated)}","data":{self._ids}'
         ]
-        if event.recipient is not None:
-            out.append(f',"recipientId":{_ENCODER.encode(event.recipient.recipient_id)}')
+        if recipient is not None:
+            out.append(f',"recipientId":{_ENCODER.encode(recipient.recipient_id)}')
         out.append(f',"envelopeId":{fixed.envelope_id}')
         if self._summarised:
             out.append(',"envelopeSummary":')
