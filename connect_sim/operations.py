@@ -106,6 +106,10 @@ class LogEntry:
         subject: the envelope's subject; ``user_name`` and ``email`` its sender's.
         retry_due: True while Connect will try the message again; False once it
             has given up on it (only a republish or a delete removes such an entry).
+        in_flight: True while a retry of it is being attempted, so that neither a
+            republish nor a delete can take it (not one of ``ConnectLog``'s fields:
+            DocuSign's console does not show it, but a script that republishes
+            what the log holds needs to know).
     """
 
     failure_id: str
@@ -123,6 +127,7 @@ class LogEntry:
     user_name: str
     email: str
     retry_due: bool
+    in_flight: bool = False
 
 
 def failure_id(seed: int, configuration: str, sequence: int) -> str:
@@ -156,6 +161,7 @@ def failure_log(channel: Channel, account: Account, seed: int) -> list[LogEntry]
                 user_name=account.user_name,
                 email=account.email,
                 retry_due=ledger.m_state[row] != S_FAILED,
+                in_flight=ledger.m_state[row] == S_IN_FLIGHT,
             )
         )
     return entries

@@ -179,8 +179,23 @@ def test_a_failure_whose_retry_is_in_flight_is_not_deleted() -> None:
     # retry starts at 24h2m30s; a delete at 24h2m45s finds it in flight.
     sim, env = seed_example("sim", Scripted([200, 200, 503, 200], latency="30s"))
     sim.delete_failure("listener", env, at=timedelta(hours=24, minutes=2, seconds=45))
+    sim.run(until=timedelta(hours=24, minutes=2, seconds=40))
+    (entry,) = sim.failure_log("listener")
+    assert entry.in_flight and entry.retry_due  # what a script checks before it acts
     with pytest.raises(InvalidOperation, match="being retried right now"):
         sim.run()
+
+
+def test_the_shipped_administrator_leaves_a_failure_in_flight_alone() -> None:
+    # The strategies' administrator republishes what the failure logs hold at its instant;
+    # at 24h2m45s message 3's retry is in flight, so there is nothing it may take.
+    from connect_sim.testing.plans import AdminStep, _administrator
+
+    sim, _ = seed_example("sim", Scripted([200, 200, 503, 200], latency="30s"))
+    at = timedelta(hours=24, minutes=2, seconds=45)
+    sim.feed(_administrator(sim, ["listener"], [AdminStep(at, "republish")]))
+    result = sim.run()  # no InvalidOperation
+    assert result.republishes() == [] and result.summary()["listener"]["delivered"] == 6
 
 
 def test_delete_failure_checks_its_arguments_when_given() -> None:
@@ -498,8 +513,11 @@ def _operate(
         for time in looks:
             at = timedelta(milliseconds=time)
             yield at
-            held = [e.envelope_id for c in sim._channels for e in sim.failure_log(c.name)
-                    if e.retry_due or not synchronous]  # fmt: skip
+            entries = [e for c in sim._channels for e in sim.failure_log(c.name)]
+            # Not an envelope whose every entry is in flight: that is refused.
+            free = {e.envelope_id for e in entries if not e.in_flight}
+            held = [e.envelope_id for e in entries
+                    if (e.retry_due or not synchronous) and e.envelope_id in free]  # fmt: skip
             if held:
                 sim.republish(sorted(set(held)), at=at, synchronous=synchronous, content=content)
 

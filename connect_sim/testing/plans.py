@@ -195,6 +195,11 @@ def _administrator(
     """A feed that, at each step's instant, republishes what the failure logs hold then."""
     for step in republishes:
         yield step.at
-        held = sorted({entry.envelope_id for name in names for entry in sim.failure_log(name)})
+        # Not an envelope whose every entry is being retried right now: that is refused.
+        entries = [entry for name in names for entry in sim.failure_log(name)]
+        busy = {e.envelope_id for e in entries} - {
+            e.envelope_id for e in entries if not e.in_flight
+        }
+        held = sorted({entry.envelope_id for entry in entries} - busy)
         if held:
             sim.republish(held, at=step.at, synchronous=step.synchronous, content=step.content)
