@@ -1,4 +1,5 @@
-"""The ``connect-sim`` command: ``example``, ``compare``, ``run`` and ``failures``.
+"""The ``connect-sim`` command: ``example``, ``compare``, ``run``, ``failures``, ``forward``
+and ``receive``.
 
 Bad input of any kind (a flag, a scenario file, an action the state does not
 allow, an output folder connect-sim may not write into) and a failure to write
@@ -101,6 +102,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     failures.add_argument("--mode", choices=("sim", "aggregate"), help="force every configuration")
     failures.add_argument("--seed", type=int, help="replace the scenario's seed")
+    forward = commands.add_parser(
+        "forward", help="run a scenario against a listener at a URL, over real HTTP"
+    )
+    forward.add_argument("file", help="a scenario TOML file")
+    forward.add_argument("--to", required=True, help="the listener's URL, http:// or https://")
+    forward.add_argument("--mode", choices=("sim", "aggregate"), help="force every configuration")
+    forward.add_argument("--seed", type=int, help="replace the scenario's seed")
+    forward.add_argument(
+        "--pace", type=float, help="simulated seconds per wall second (60: a minute a second)"
+    )
+    forward.add_argument("--out", help="also write the run here, as run --out does")
+    receive = commands.add_parser(
+        "receive", help="a capture listener: receive Connect messages and print a line each"
+    )
+    receive.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
+    receive.add_argument("--host", default="127.0.0.1", help="where to listen (127.0.0.1)")
+    receive.add_argument("--hmac-key", action="append", default=[], dest="hmac_keys",
+                         help="accept messages signed with this key (repeatable)")  # fmt: skip
+    receive.add_argument("--basic-auth", help="user:password to require")
+    receive.add_argument("--fail", action="append", default=[],
+                         help="misbehave: 503:first=3, 500:share=0.2, drop:first=1, "
+                              "slow=2s, 503:from=10s,to=1m (repeatable)")  # fmt: skip
+    receive.add_argument("--log", help="append one JSON line per request to this file")
     return parser
 
 
@@ -167,6 +191,113 @@ def _run(args: argparse.Namespace) -> None:
     print(counts_table(result.summary(), "configuration"))
 
 
+def _forward(args: argparse.Namespace) -> None:
+    import signal
+
+    from .forward import forward, forwarding_key
+    from .remote import Http, reachable
+
+    scenario = load_scenario(args.file)
+    listener = Http(args.to)
+    if args.out is not None:
+        check_run_folder(args.out)
+    problem = reachable(args.to)
+    if problem is not None:
+        raise ConnectSimError(f"--to {args.to}: {problem}")
+    key, kept = forwarding_key()
+    sim = scenario.build(mode=args.mode, seed=args.seed, listener=listener, hmac_key=key)
+    own = [c.name for c in sim._channels if key not in c.configuration.hmac_keys]
+    print(f"signing with HMAC key {key} (kept in {kept})"
+          + (f"; {', '.join(own)} sign with the scenario's keys" if own else ""))  # fmt: skip
+    print(f"forwarding {args.file} to {args.to}", flush=True)
+    stops: list[bool] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        if stops:  # a second Ctrl-C: now
+            raise KeyboardInterrupt
+        stops.append(True)
+        print("stopping after the attempt in flight (Ctrl-C again to quit now)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    progress = _Progress(sys.stderr)
+    try:
+        result, interrupted = forward(
+            sim, echo=progress.line, stop=lambda: bool(stops), pace=args.pace,
+            status=progress.update,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        progress.clear()
+    when = format_instant(sim.start, result.end)
+    print(f"run interrupted at {when}" if interrupted else f"run ended at {when}")
+    print(counts_table(result.summary(), "configuration"))
+    if args.out is not None:
+        try:
+            for path in write_run(result, args.out, interrupted=interrupted):
+                print(f"wrote {path}")
+        except OSError as error:
+            raise ConnectSimError(
+                f"cannot write the run to {args.out}: {_os_error(error)}"
+            ) from None
+
+
+class _Progress:
+    """The live lines of ``forward``, and on a terminal a status line under them."""
+
+    def __init__(self, stream: object) -> None:
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.shown = False
+
+    def line(self, text: str) -> None:
+        self.clear()
+        print(text, file=self.stream, flush=True)  # type: ignore[call-overload]
+
+    def update(self, result: object) -> None:
+        if not self.tty:
+            return
+        counts = result.summary()  # type: ignore[attr-defined]
+        parts = [f"{name}: {c['delivered']} delivered, {c['pending']} waiting, "
+                 f"{c['failed']} failed" for name, c in counts.items()]  # fmt: skip
+        self.stream.write("\r\x1b[2K" + "; ".join(parts))  # type: ignore[attr-defined]
+        self.stream.flush()  # type: ignore[attr-defined]
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[2K")  # type: ignore[attr-defined]
+            self.shown = False
+
+
+def _receive(args: argparse.Namespace) -> None:
+    import time
+
+    from .receive import Receiver
+
+    auth = None
+    if args.basic_auth is not None:
+        user, colon, password = args.basic_auth.partition(":")
+        if not colon or not user:
+            raise _UsageError("--basic-auth: expected user:password")
+        auth = (user, password)
+    receiver = Receiver(port=args.port, host=args.host, hmac_keys=args.hmac_keys,
+                        basic_auth=auth, fail=args.fail, log=args.log,
+                        echo=lambda line: print(line, flush=True))  # fmt: skip
+    import signal
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (kill, docker stop) stops it as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, terminate)
+    with receiver:
+        print(f"receiving on {receiver.url} (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            print(f"stopped after {len(receiver.received)} requests")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 bad input, 130 Ctrl-C)."""
     try:
@@ -177,6 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(_compare(load_scenario(args.file), args.seed))
         elif args.command == "failures":
             sys.stdout.write(_failures(args))
+        elif args.command == "forward":
+            _forward(args)
+        elif args.command == "receive":
+            _receive(args)
         else:
             _run(args)
     except _Exit as done:

@@ -12,7 +12,8 @@ and how long the answer takes.  The delivery queue turns that into success
 
 :class:`Callable`, :class:`Wsgi` and :class:`Asgi` (from
 :mod:`connect_sim.adapters`) are listeners too: they deliver to real code in
-this process and use its answer.
+this process and use its answer; :class:`Http` (from :mod:`connect_sim.remote`)
+posts to a URL over real HTTP.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from .time import duration, duration_ms
 if TYPE_CHECKING:
     from .delivery.records import Attempt
 
-__all__ = ["AlwaysOk", "Asgi", "Callable", "Degraded", "Flaky", "Listener", "Outage", "Scripted",
-           "Session", "Wsgi", "check_listener"]  # fmt: skip
+__all__ = ["AlwaysOk", "Asgi", "Callable", "Degraded", "Flaky", "Http", "Listener", "Outage",
+           "Scripted", "Session", "Wsgi", "check_listener"]  # fmt: skip
 
 #: An answer: HTTP status (``None`` when the listener never answers) and latency in ms.
 Response = tuple[int | None, int]
@@ -298,3 +299,4 @@ class _ScriptedSession:
 # The in-process adapters are listeners like the models above; they live in their own
 # module (they run the user's code) and are offered here, where listeners are looked for.
 from .adapters import Asgi, Callable, Degraded, Wsgi  # noqa: E402
+from .remote import Http  # noqa: E402  (a listener at a URL, over real HTTP)

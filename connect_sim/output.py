@@ -447,13 +447,14 @@ def _dumps(record: object) -> str:
     return _ENCODER.encode(record)
 
 
-def write_run(result: Result, out: str | Path) -> list[Path]:
+def write_run(result: Result, out: str | Path, interrupted: bool = False) -> list[Path]:
     """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
     Bodies go to ``out/bodies/``, in folders of a thousand (one file per
     attempt, exact bytes; see :func:`~connect_sim.report.body_path`), and a
     marker, ``out/.connect-sim-run``, records what the run wrote.  Returns the
-    paths of the trace and the summary.
+    paths of the trace and the summary.  ``interrupted`` marks the summary of
+    a run stopped before its end (``"interrupted": true``).
 
     ``out`` must be new, empty, or hold an earlier run, whose own files are
     replaced and nothing else (see the module's folder rules); otherwise a
@@ -482,8 +483,11 @@ def write_run(result: Result, out: str | Path) -> list[Path]:
                 _append(trace, (_dumps(record) + "\n").encode("utf-8"))
         finally:
             trace.close()
-        totals = json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n"
-        writer.add(SUMMARY, totals.encode("utf-8"))
+        totals = summary(result)
+        if interrupted:  # a forwarded run stopped by Ctrl-C: what was attempted so far
+            totals["interrupted"] = True
+        text = json.dumps(totals, ensure_ascii=False, indent=2) + "\n"
+        writer.add(SUMMARY, text.encode("utf-8"))
         writer.commit(claim)
     except BaseException:
         writer.abandon()

@@ -89,6 +89,11 @@ _LISTENERS: Mapping[str, tuple[Callable[..., Any], set[str], tuple[str, ...]]] =
     "outage": (listeners.Outage, {"windows", "status", "ok_status", "latency"}, ("windows",)),
     "flaky": (listeners.Flaky, {"failure_rate", "seed", "status", "latency"}, ("failure_rate",)),
     "scripted": (listeners.Scripted, {"responses", "then", "latency"}, ("responses",)),
+    "http": (
+        listeners.Http,
+        {"url", "timeout", "ca_bundle", "client_cert", "client_key", "max_response_bytes"},
+        ("url",),
+    ),
 }
 
 
@@ -239,12 +244,22 @@ class Scenario:
         except ConnectSimError as error:
             raise place.wrap("[account]", error) from None
 
-    def build(self, mode: str | None = None, seed: int | None = None) -> Simulation:
+    def build(
+        self,
+        mode: str | None = None,
+        seed: int | None = None,
+        *,
+        listener: listeners.Listener | None = None,
+        hmac_key: str | None = None,
+    ) -> Simulation:
         """A fresh simulation of the scenario; a problem in the file raises ScenarioError.
 
         ``mode`` forces every configuration to one delivery algorithm for the
         whole run (what-if runs and ``compare``), so the file's ``set_mode``
         actions are checked and left out; ``seed`` replaces the file's seed.
+        ``listener`` replaces every configuration's (``connect-sim forward``
+        posts to one URL), and ``hmac_key`` signs with that key every
+        configuration that names no ``hmac_keys`` of its own.
         """
         place = _Place(self.path)
         data = self._data
@@ -265,7 +280,8 @@ class Scenario:
         for number, raw in enumerate(envelopes, start=1):
             self._envelope(place, sim, number, raw)
         for number, raw in enumerate(configurations, start=1):
-            self._configuration(place, sim, number, raw, forced=mode is not None)
+            self._configuration(place, sim, number, raw, forced=mode is not None,
+                                listener=listener, hmac_key=hmac_key)  # fmt: skip
         for number, raw in enumerate(_list_of_tables(place, data, "action"), start=1):
             self._action(place, sim, number, raw, forced=mode is not None)
         return sim
@@ -321,12 +337,15 @@ class Scenario:
             raise place.wrap(where, error) from None
 
     def _configuration(
-        self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool
-    ) -> None:
+        self, place: _Place, sim: Simulation, number: int, raw: object, forced: bool,
+        listener: listeners.Listener | None = None, hmac_key: str | None = None,
+    ) -> None:  # fmt: skip
         where = _named(f"configuration {number}", "configuration", raw, "name")
         table = _table(place, where, raw, _CONFIGURATION)
         _text(place, where, table, "name")
         options = {k: v for k, v in table.items() if k not in ("envelope", "listener")}
+        if hmac_key is not None and not options.get("hmac_keys"):
+            options["hmac_keys"] = [hmac_key]
         for key in _DURATIONS & set(options):
             if not isinstance(options[key], str):
                 raise place.error(
@@ -336,7 +355,9 @@ class Scenario:
         try:
             if "envelope" in table:
                 envelope = sim.envelope(_text(place, where, table, "envelope"))
-            listener = self._listener(place, f"{where} listener", table.get("listener"))
+            own = self._listener(place, f"{where} listener", table.get("listener"))
+            if listener is None:
+                listener = own
         except ConnectSimError as error:
             raise place.wrap(where, error) from None
         try:

@@ -178,6 +178,9 @@ class Simulation:
         if configuration.mode is None:  # its own mode it checked when it was made
             configuration.check_mode(mode, "the simulation's")
         session = listener.session(random.Random(f"connect-sim:{self.seed}:{name}:listener"))
+        bind = getattr(type(session), "bind", None)
+        if bind is not None:  # a session that needs its configuration (an Http's timeout)
+            session.bind(configuration)  # type: ignore[attr-defined]
         kind = SimChannel if mode == "sim" else AggregateChannel
         channel = kind(
             configuration, session, self.scheduler, self._ledger,
@@ -730,7 +733,21 @@ class Simulation:
         finally:
             if collecting:
                 gc.enable()
+        if self.scheduler.next_time() is None:
+            self.close()  # the timeline is done: nothing will be posted again
         return Result(self)
+
+    def close(self) -> None:
+        """Close what the listeners hold open (an :class:`~connect_sim.remote.Http`
+        listener's connection); a later attempt opens it again.
+
+        :meth:`run` does this when the timeline is done; call it after a run
+        stopped ``until`` an instant, or a stepped one, that you will not go on with.
+        """
+        for channel in self._channels:
+            close = getattr(type(channel.session), "close", None)
+            if close is not None:
+                channel.session.close()  # type: ignore[attr-defined]
 
     def step(self) -> bool:
         """Run the next single scheduled callback; False when the timeline is done."""

@@ -5,7 +5,9 @@ Theory of operation
 A channel is one configuration's delivery queue.  It makes at most one attempt
 at a time.  :meth:`Channel._attempt` starts one: it asks the listener session
 for ``(status, latency)``; no answer, or an answer later than the timeout, is a
-failure that ends when the timeout does.  An answer with no latency settles at
+failure that ends when the timeout does (a session that measures its answers,
+a real HTTP listener's, says when a failure with no status ended: a refused
+connection fails at once).  An answer with no latency settles at
 once and the method returns the attempt, so that the caller's loop goes on
 (a flush of thousands of waiting messages is a loop, never a recursion).  An
 answer that takes time makes the channel busy and ends in a timer, which calls
@@ -104,6 +106,9 @@ class Channel:
         if callable(getattr(type(session), "answer", None)):
             self.answer = session.answer  # type: ignore[attr-defined]
         self.timeout = configuration.timeout_ms
+        # A session that measures its answers (a real HTTP listener) says how long even a
+        # failure with no status took: a refused connection fails at once, not at the timeout.
+        self.measured = bool(getattr(type(session), "measured", False))
         self.retry_interval = configuration.retry_interval_ms
         self.max_retries = configuration.max_retries
         self.acknowledged = configuration.require_acknowledgement
@@ -190,7 +195,7 @@ class Channel:
                 f"configuration {self.name!r}: its listener answered {response!r}; expected "
                 "(an HTTP status from 100 to 599 or None, a latency in whole ms, 0 or more)"
             )
-        if status is None or latency > self.timeout:
+        if latency > self.timeout or (status is None and not self.measured):
             status, latency = None, self.timeout
         if status is not None:
             ledger.a_status[row] = status

@@ -130,9 +130,9 @@ class Ledger:
     """
 
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
-                 "a_status", "a_time", "bodies", "channels", "duplicates", "errors", "events",
-                 "headers", "m_channel", "m_end", "m_event", "m_last", "m_state", "merged",
-                 "notes", "quick", "republished", "unreached")  # fmt: skip
+                 "a_status", "a_time", "bodies", "channels", "duplicates", "error_kinds",
+                 "errors", "events", "headers", "m_channel", "m_end", "m_event", "m_last",
+                 "m_state", "merged", "notes", "quick", "republished", "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
@@ -157,6 +157,7 @@ class Ledger:
         self.duplicates: set[int] = set()
         self.errors: dict[int, str] = {}
         self.unreached: set[int] = set()
+        self.error_kinds: dict[int, str] = {}  # attempt row -> why an Http listener got no answer
         self.bodies: dict[int, bytes] = {}
         self.headers: dict[int, dict[str, str]] = {}
         #: Messages delivered at once, not in the columns yet (see the module's doc).

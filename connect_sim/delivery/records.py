@@ -233,6 +233,8 @@ class Attempt:
         duplicate: True for an accidental duplicate (an Aggregate anomaly).
         error: what went wrong in an in-process listener's code (a traceback),
             or ``None``.
+        error_kind: why a real HTTP listener gave no answer (``refused``,
+            ``reset``, ``timeout``, ``tls``, ``protocol``), or ``None``.
         reached_listener: False when something in front of the listener (the
             behaviour of a :class:`~connect_sim.listeners.Degraded`: an outage,
             a flaky network) failed the attempt before it got there; the
@@ -312,6 +314,19 @@ class Attempt:
             self._ledger.errors.pop(self._row, None)
         else:
             self._ledger.errors[self._row] = value
+
+    @property
+    def error_kind(self) -> str | None:
+        """Why a real HTTP listener gave no answer (``refused``, ``reset``, ``timeout``,
+        ``tls``, ``protocol``: see :mod:`connect_sim.remote`), or ``None``."""
+        return self._ledger.error_kinds.get(self._row)
+
+    @error_kind.setter
+    def error_kind(self, value: str | None) -> None:
+        if value is None:
+            self._ledger.error_kinds.pop(self._row, None)
+        else:
+            self._ledger.error_kinds[self._row] = value
 
     @property
     def reached_listener(self) -> bool:
