@@ -526,3 +526,54 @@ def test_https_with_a_ca_bundle_and_an_untrusted_certificate(tmp_path: Path) -> 
     assert (first.error_kind, first.reached_listener) == ("tls", False)
     assert "CERTIFICATE_VERIFY_FAILED" in (first.error or "")
     assert len(handler.seen) == 6  # the untrusted attempts never got there
+
+
+def test_forward_stops_cleanly_on_ctrl_c_and_writes_what_was_attempted(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # Each answer takes 0.3 s, so the run is still going when Ctrl-C comes after the first line.
+    with Receiver(fail=["slow=300ms"]) as receiver:
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "connect_sim.cli", "forward", SEED, "--to", receiver.url,
+                   "--out", str(out)]  # fmt: skip
+        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=env)  # fmt: skip
+        try:
+            assert process.stderr is not None
+            first = process.stderr.readline()  # the first attempt's line
+            process.send_signal(signal.SIGINT)
+            out_text, err_text = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert "recipient-sent" in first and process.returncode == 0, err_text
+    assert "run interrupted at" in out_text and "Traceback" not in err_text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    attempted = summary["configurations"]["listener"]["attempts"]
+    assert summary["interrupted"] is True and 1 <= attempted < 6
+    assert len((out / "trace.jsonl").read_text(encoding="utf-8").splitlines()) == attempted
+
+
+def test_forward_shows_a_progress_line_on_a_terminal_only() -> None:
+    import io
+
+    from connect_sim.cli import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    with Receiver() as receiver:
+        sim, _ = seed_example("sim", Http(receiver.url))
+        result = sim.run()
+    shown, plain = Terminal(), io.StringIO()
+    for stream in (shown, plain):
+        progress = _Progress(stream)
+        progress.line("a line")
+        progress.update(result)
+        progress.clear()
+    assert "listener: 6 delivered, 0 waiting, 0 failed" in shown.getvalue()
+    assert plain.getvalue() == "a line\n"
