@@ -132,6 +132,7 @@ class _Tracer:
             "merged_events": list(message.merged_events),
             "body": None,
             "headers": None,
+            "error_kind": None,
         }
 
     def action(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -170,6 +171,7 @@ class _Tracer:
             "merged_events": list(message.merged_events),
             "body": body_path(number, attempt),
             "headers": _hidden(headers),
+            "error_kind": attempt.error_kind,
         }
 
 

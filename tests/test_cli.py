@@ -81,7 +81,7 @@ def test_run_writes_the_trace_and_the_summary(tmp_path: Path) -> None:
         "generated": "2026-01-01T00:01:00.000Z", "attempt": 1, "retry_count": 0,
         "duplicate": False, "status": 200, "outcome": "delivered", "envelope_status": "sent",
         "recipient_statuses": {"sue": "sent", "charlie": "created"},
-        "merged_events": ["recipient-sent", "envelope-sent"],
+        "merged_events": ["recipient-sent", "envelope-sent"], "error_kind": None,
     }  # fmt: skip
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["configurations"]["listener"] == {

@@ -173,6 +173,9 @@ def test_dropped_connections_are_resets_retried_like_no_answer() -> None:
     model, _ = seed_example("sim", Scripted([None, None]))
     assert trace(got) == trace(model.run())
     assert [a.error_kind for a in got.attempts[:2]] == ["reset", "reset"]
+    from connect_sim.report import trace_records
+
+    assert [r["error_kind"] for r in trace_records(got)][:3] == ["reset", "reset", None]
     assert got.attempts[0].reached_listener  # it got there, and hung up
     assert got.attempts[0].end - got.attempts[0].time < 100_000  # not the timeout
 
@@ -577,3 +580,39 @@ def test_forward_shows_a_progress_line_on_a_terminal_only() -> None:
         progress.clear()
     assert "listener: 6 delivered, 0 waiting, 0 failed" in shown.getvalue()
     assert plain.getvalue() == "a line\n"
+
+
+def test_a_long_answer_is_read_up_to_the_bound_and_the_connection_renewed() -> None:
+    ports: list[int] = []
+
+    class Talkative(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            ports.append(self.client_address[1])  # which connection it came on
+            text = b"x" * (100_000 if len(ports) == 1 else 10)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Talkative)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/connect"
+        sim, _ = seed_example("sim", Http(url, max_response_bytes=1000))
+        result = sim.run()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [a.status for a in result.attempts] == [200] * 6
+    # The first answer was cut off: its connection was closed and a new one made; the
+    # short answers after it shared one kept-alive connection.
+    assert ports[0] != ports[1] and len(set(ports[1:])) == 1
