@@ -289,6 +289,8 @@ def _receive(args: argparse.Namespace) -> None:
         raise KeyboardInterrupt  # SIGTERM (kill, docker stop) stops it as Ctrl-C does
 
     signal.signal(signal.SIGTERM, terminate)
+    # Ctrl-C too, even when started with SIGINT ignored (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with receiver:
         print(f"receiving on {receiver.url} (Ctrl-C to stop)", flush=True)
         try:
