@@ -320,18 +320,39 @@ class Degraded:
 
 
 class _DegradedSession:
-    __slots__ = ("behaviour", "listener", "simulated")
+    __slots__ = ("behaviour", "listener", "simulated", "timeout")
+    # A real listener behind (an Http) measures its failures' times; so the wrapper says it
+    # measures too, and gives the behaviour's "no answer" the timeout itself (see bind).
+    measured: ClassVar[bool] = True
 
     def __init__(self, behaviour: Session, listener: Session) -> None:
         self.behaviour = behaviour
         self.listener = listener
         # Whoever answers once the behaviour lets an attempt through decides.
         self.simulated = getattr(listener, "simulated", False)
+        self.timeout = 0  # set by bind, before the first attempt
+
+    def bind(self, configuration: Any) -> None:
+        """Pass the configuration on to the sessions that take it; keep its timeout."""
+        self.timeout = configuration.timeout_ms
+        for session in (self.behaviour, self.listener):
+            if getattr(type(session), "bind", None) is not None:
+                session.bind(configuration)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Close what the sessions hold open (an Http listener's connection)."""
+        for session in (self.behaviour, self.listener):
+            if getattr(type(session), "close", None) is not None:
+                session.close()  # type: ignore[attr-defined]
 
     def respond(self, attempt: Attempt) -> Response:
         status, latency = self.behaviour.respond(attempt)
         if status is None or not 200 <= status < 300:
             attempt.reached_listener = False  # the endpoint was down: the listener never saw it
+            if status is None and not getattr(type(self.behaviour), "measured", False):
+                latency = self.timeout  # a model's "no answer" lasts until the timeout
             return (status, latency)
         answer, more = self.listener.respond(attempt)
+        if answer is None and not getattr(type(self.listener), "measured", False):
+            more = self.timeout
         return (answer, latency + more)

@@ -112,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     forward.add_argument(
         "--pace", type=float, help="simulated seconds per wall second (60: a minute a second)"
     )
+    forward.add_argument(
+        "--max-wait",
+        type=float,
+        default=2.0,
+        help="with --pace, wait at most this many seconds for a step (2)",
+    )
     forward.add_argument("--out", help="also write the run here, as run --out does")
     receive = commands.add_parser(
         "receive", help="a capture listener: receive Connect messages and print a line each"
@@ -223,7 +229,7 @@ def _forward(args: argparse.Namespace) -> None:
     try:
         result, interrupted = forward(
             sim, echo=progress.line, stop=lambda: bool(stops), pace=args.pace,
-            status=progress.update,
+            max_wait=args.max_wait, status=progress.update,
         )  # fmt: skip
     finally:
         signal.signal(signal.SIGINT, previous)

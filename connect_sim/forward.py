@@ -101,6 +101,8 @@ def forward(
     """
     if pace is not None and not pace > 0:
         raise ConfigurationError(f"--pace must be positive, got {pace!r}")
+    if not max_wait > 0:
+        raise ConfigurationError(f"--max-wait must be positive, got {max_wait!r}")
     reported = 0
     interrupted = False
     while True:

@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -244,6 +245,7 @@ def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
 
 def test_an_asgi_app_under_uvicorn_receives_what_the_attempts_carry() -> None:
     import uvicorn  # a test dependency: its absence is a failure, not a skip
+
     bodies: list[bytes] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -425,6 +427,9 @@ def test_forward_against_nothing_a_bad_url_or_a_bad_pace_is_one_line(
     with Receiver() as receiver:
         assert main(["forward", SEED, "--to", receiver.url, "--pace", "0"]) == 2
         assert "--pace must be positive" in only_error_line(capsys)
+        assert main(["forward", SEED, "--to", receiver.url, "--pace", "60",
+                     "--max-wait", "-1"]) == 2  # fmt: skip
+        assert "--max-wait must be positive" in only_error_line(capsys)
 
 
 def test_forward_at_a_pace_waits_between_steps_but_jumps_idle_stretches(
@@ -616,3 +621,19 @@ def test_a_long_answer_is_read_up_to_the_bound_and_the_connection_renewed() -> N
     # The first answer was cut off: its connection was closed and a new one made; the
     # short answers after it shared one kept-alive connection.
     assert ports[0] != ports[1] and len(set(ports[1:])) == 1
+
+
+def test_an_http_listener_behind_an_outage_keeps_both_kinds_of_failure_time() -> None:
+    from connect_sim.listeners import Degraded, Outage
+
+    # Down (no answer) for the first hour: a model's failure, lasting the timeout. Then the
+    # real listener, which is not there at all: refused at once.
+    url = f"http://127.0.0.1:{free_port()}/connect"
+    listener = Degraded(Http(url), Outage(windows=[(timedelta(0), timedelta(hours=1))],
+                                          status=None))  # fmt: skip
+    sim, _ = seed_example("sim", listener, max_retries=1)
+    first, second = sim.run().attempts[:2]
+    assert (first.end - first.time, first.error_kind, first.reached_listener) == (
+        100_000, None, False,
+    )  # fmt: skip
+    assert second.error_kind == "refused" and second.end - second.time < 100_000
