@@ -7,7 +7,7 @@ queues and 24-hour retries, in simulated time.
 
 from __future__ import annotations
 
-from . import listeners
+from . import listeners, receive
 from .account import Account
 from .configuration import Configuration
 from .delivery import Attempt, Failure, Message
@@ -70,6 +70,7 @@ __all__ = [
     "Simulation",
     "hmac_signature",
     "listeners",
+    "receive",
     "parse_message",
     "verify_hmac",
 ]

@@ -536,6 +536,49 @@ def test_https_with_a_ca_bundle_and_an_untrusted_certificate(tmp_path: Path) -> 
     assert len(handler.seen) == 6  # the untrusted attempts never got there
 
 
+def test_mutual_tls_presents_the_client_certificate(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make certificates with")
+    made = {}
+    for name, subject in (("server", "/CN=127.0.0.1"), ("client", "/CN=connect")):
+        cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}-key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", subject, "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        made[name] = (cert, key)
+    handler = type("Handler", (_Scripted,), {"answers": [], "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*made["server"])
+    context.verify_mode = ssl.CERT_REQUIRED  # Connect's side must show its certificate
+    context.load_verify_locations(made["client"][0])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/connect"
+    ca = str(made["server"][0])
+    try:
+        shown, _ = seed_example("sim", Http(url, ca_bundle=ca, client_cert=str(made["client"][0]),
+                                            client_key=str(made["client"][1])))  # fmt: skip
+        assert [a.status for a in shown.run().attempts] == [200] * 6
+        hidden, _ = seed_example("sim", Http(url, ca_bundle=ca), max_retries=0)
+        first = hidden.run().attempts[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert first.status is None and first.error_kind in ("tls", "reset")
+    assert len(handler.seen) == 6  # without the certificate nothing got through
+
+
 def test_forward_stops_cleanly_on_ctrl_c_and_writes_what_was_attempted(tmp_path: Path) -> None:
     import os
     import signal
