@@ -70,8 +70,8 @@ __all__ = [
     "Simulation",
     "hmac_signature",
     "listeners",
-    "receive",
     "parse_message",
+    "receive",
     "verify_hmac",
 ]
 

@@ -263,7 +263,7 @@ class _Progress:
         if not self.tty:
             return
         counts = result.summary()  # type: ignore[attr-defined]
-        parts = [f"{name}: {c['delivered']} delivered, {c['pending']} waiting, "
+        parts = [f"{name} {_bar(c)} {c['delivered']} delivered, {c['pending']} waiting, "
                  f"{c['failed']} failed" for name, c in counts.items()]  # fmt: skip
         self.stream.write("\r\x1b[2K" + "; ".join(parts))  # type: ignore[attr-defined]
         self.stream.flush()  # type: ignore[attr-defined]
@@ -273,6 +273,14 @@ class _Progress:
         if self.shown:
             self.stream.write("\r\x1b[2K")  # type: ignore[attr-defined]
             self.shown = False
+
+
+def _bar(counts: dict[str, int | str], width: int = 20) -> str:
+    """``[#####...............]``: the share of the messages made so far that have ended."""
+    made = int(counts["generated"])
+    ended = made - int(counts["pending"])
+    filled = width if made == 0 else width * ended // made
+    return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
 def _receive(args: argparse.Namespace) -> None:

@@ -626,7 +626,7 @@ def test_forward_shows_a_progress_line_on_a_terminal_only() -> None:
         progress.line("a line")
         progress.update(result)
         progress.clear()
-    assert "listener: 6 delivered, 0 waiting, 0 failed" in shown.getvalue()
+    assert "listener [####################] 6 delivered, 0 waiting, 0 failed" in shown.getvalue()
     assert plain.getvalue() == "a line\n"
 
 
