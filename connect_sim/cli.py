@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .errors import ConnectSimError, PayloadError
+from .errors import ConnectSimError, InvalidAction, InvalidOperation, PayloadError
 from .operations import LogEntry
 from .output import BODIES, check_run_folder, write_run
 from .report import comparison, counts_table, text_table
+from .result import Result
 from .scenario import Scenario, load_scenario, parse_scenario
 from .time import format_instant, parse_duration, parse_instant
 
@@ -205,6 +206,9 @@ def _forward(args: argparse.Namespace) -> None:
 
     scenario = load_scenario(args.file)
     listener = Http(args.to)
+    for flag, value in (("--pace", args.pace), ("--max-wait", args.max_wait)):
+        if value is not None and not value > 0:  # before anything is made or posted
+            raise _UsageError(f"{flag} must be positive, got {value}")
     if args.out is not None:
         check_run_folder(args.out)
     problem = reachable(args.to)
@@ -214,7 +218,8 @@ def _forward(args: argparse.Namespace) -> None:
     sim = scenario.build(mode=args.mode, seed=args.seed, listener=listener, hmac_key=key)
     own = [c.name for c in sim._channels if key not in c.configuration.hmac_keys]
     print(f"signing with HMAC key {key} (kept in {kept})"
-          + (f"; {', '.join(own)} sign with the scenario's keys" if own else ""))  # fmt: skip
+          + (f"; {', '.join(own)} sign{'s' if len(own) == 1 else ''} with the scenario's keys"
+             if own else ""))  # fmt: skip
     print(f"forwarding {args.file} to {args.to}", flush=True)
     stops: list[bool] = []
 
@@ -226,11 +231,18 @@ def _forward(args: argparse.Namespace) -> None:
 
     previous = signal.signal(signal.SIGINT, interrupt)
     progress = _Progress(sys.stderr)
+    refused: ConnectSimError | None = None
     try:
         result, interrupted = forward(
             sim, echo=progress.line, stop=lambda: bool(stops), pace=args.pace,
             max_wait=args.max_wait, status=progress.update,
         )  # fmt: skip
+    except (InvalidAction, InvalidOperation) as error:
+        # The real listener's answers made an action of the file impossible (a republish
+        # with nothing failed, say): the run stops there, and what was attempted is kept.
+        refused, interrupted = error, True
+        sim.close()
+        result = Result(sim)
     finally:
         signal.signal(signal.SIGINT, previous)
         progress.clear()
@@ -245,6 +257,9 @@ def _forward(args: argparse.Namespace) -> None:
             raise ConnectSimError(
                 f"cannot write the run to {args.out}: {_os_error(error)}"
             ) from None
+    if refused is not None:
+        written = f"; what was attempted is in {args.out}" if args.out is not None else ""
+        raise ConnectSimError(f"{refused} (the run stopped there{written})")
 
 
 class _Progress:

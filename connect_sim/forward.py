@@ -16,8 +16,10 @@ for the simulated time to the next one, divided by the pace, but never more
 than ``max_wait`` seconds: long idle stretches are jumped over.
 
 Stopping is cooperative: ``stop()`` is asked before every step and during
-waits, so Ctrl-C ends the run between two steps, with everything attempted
-so far in the result (an attempt in flight ends first, within its timeout).
+waits, so Ctrl-C ends the run between two steps (a request being answered
+ends first, within its timeout), with everything attempted so far in the
+result: an attempt whose answer has come but whose end is still ahead in
+simulated time is settled then and there, and nothing more is posted.
 """
 
 from __future__ import annotations
@@ -122,8 +124,32 @@ def forward(
             status(Result(sim))
         if not more:
             break
+    if interrupted:
+        _settle_in_flight(sim)
+        attempts = sim.attempts
+        while reported < len(attempts) and attempts[reported].outcome:
+            echo(attempt_line(sim, attempts[reported]))
+            reported += 1
     sim.close()
     return Result(sim), interrupted and sim.scheduler.next_time() is not None
+
+
+def _settle_in_flight(sim: Simulation) -> None:
+    """Decide, now, the attempts whose answer has come but whose end is still scheduled.
+
+    An attempt's request and answer happen when it starts (the listener is called
+    then); only its settling waits for its end in simulated time.  A stopped run
+    settles those at once, each by its queue's own rule, and starts nothing more:
+    settling never starts an attempt (the queue moves on only when pumped).
+    """
+    ledger = sim._ledger
+    ledger.flush()
+    queues = {channel.number: channel for channel in sim._channels}
+    for row in range(ledger.attempts):
+        if ledger.a_outcome[row] == 0:
+            queue = queues[ledger.m_channel[ledger.a_message[row]]]
+            queue.busy = False
+            queue._settle(row)
 
 
 def _wait(sim: Simulation, pace: float, max_wait: float, stop: Callable[[], bool]) -> bool:

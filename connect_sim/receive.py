@@ -156,7 +156,7 @@ class Received:
     ``message`` is the parsed body, or ``None`` with ``problem`` saying why;
     ``signature`` and ``auth`` are ``ok``, ``bad`` or ``unchecked`` (no key or
     no credentials given to the receiver); ``status`` is the answer (``None``
-    for a dropped connection).
+    for a dropped connection), sent after ``delay_ms`` (a ``slow`` rule).
     """
 
     number: int
@@ -169,6 +169,7 @@ class Received:
     signature: str
     auth: str
     status: int | None
+    delay_ms: int = 0
 
     def line(self) -> str:
         """One line for a terminal: time, event, envelope, status, signature, answer."""
@@ -178,6 +179,8 @@ class Received:
         else:
             what = f"{message.event or 'xml'} {message.envelope_id} {message.status}"
         answer = "dropped" if self.status is None else str(self.status)
+        if self.delay_ms:
+            answer += f" after {self.delay_ms} ms"
         return (f"{self.time.strftime('%H:%M:%S.%f')[:-3]} #{self.number} {what} "
                 f"signature {self.signature}, auth {self.auth} -> {answer}")  # fmt: skip
 
@@ -191,7 +194,8 @@ class Received:
         return {
             "number": self.number, "time": self.time.isoformat(), "path": self.path,
             "headers": self.headers, "signature": self.signature, "auth": self.auth,
-            "status": self.status, "message": parsed, "problem": self.problem,
+            "status": self.status, "delay_ms": self.delay_ms, "message": parsed,
+            "problem": self.problem,
         }  # fmt: skip
 
 
@@ -243,7 +247,8 @@ class Receiver:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._count = 0
-        self._draw = random.Random(self.rules[0].seed if self.rules else 0).random
+        # Each share rule draws from its own generator, seeded by its own seed.
+        self._draws = [random.Random(rule.seed).random for rule in self.rules]
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._started = 0.0
@@ -301,9 +306,10 @@ class Receiver:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        with self._lock:  # a handler thread still answering writes under the lock too
+            log, self._log = self._log, None
+        if log is not None:
+            log.close()
 
     def __enter__(self) -> Receiver:
         return self.start()
@@ -318,7 +324,8 @@ class Receiver:
             self._count += 1
             number = self._count
             since = round((time.monotonic() - self._started) * 1000)
-            rule = next((r for r in self.rules if r.applies(number, since, self._draw)), None)
+            rule = next((r for r, draw in zip(self.rules, self._draws, strict=True)
+                         if r.applies(number, since, draw)), None)  # fmt: skip
         auth = self._check_auth(headers)
         signature = "unchecked"
         if self.hmac_keys:
@@ -344,7 +351,7 @@ class Receiver:
         shown = {k: ("Basic <hidden>" if k.lower() == "authorization" else v)
                  for k, v in headers.items()}  # fmt: skip
         record = Received(number, arrived, path, shown, body, message, problem, signature, auth,
-                          status)  # fmt: skip
+                          status, delay)  # fmt: skip
         with self._lock:
             self._received.append(record)
             if self._log is not None:

@@ -37,10 +37,12 @@ never sent twice.  Response bodies are read up to
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import select
 import socket
 import ssl
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +86,12 @@ def _url(value: object) -> str:
         )
     if parts.fragment:
         raise ConfigurationError(f"url {value!r}: a fragment (#...) is never sent")
+    if not value.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        # http.client refuses these in a request line; say so now, not on every attempt
+        raise ConfigurationError(
+            f"url {value!r}: has a space, a control character or a non-ASCII character "
+            "(percent-encode it)"
+        )
     del port
     return value
 
@@ -215,22 +223,43 @@ class _HttpSession:
         if self.connection is not None and _stale(self.connection):
             self.close()  # the server closed it while idle: a new one, not a failure
         began = time.perf_counter()
+        connecting = self.connection is None
+        watchdog: threading.Timer | None = None
+        expired = threading.Event()
         try:
+            connection = self.connection
+            if connection is None:  # its own phase: a failure here never reached the listener
+                connection = self.connection = self._connect()
+                connection.connect()
+                connecting = False
+            # The timeout bounds the whole answer, not each read of it (a server that
+            # dribbles a byte at a time): at the deadline the socket is shut.
+            sock = connection.sock
+            watchdog = threading.Timer((self.timeout or 100_000) / 1000, _expire, (sock, expired))
+            watchdog.daemon = True
+            watchdog.start()
             status = self._post(body, headers)
         except Exception as error:  # any failure to get an answer is an attempt's failure
             self.close()
             kind, detail = _kind(error)
+            if expired.is_set():
+                kind, detail = "timeout", "no answer in time"
+            elif connecting and kind not in ("tls",):
+                kind = "refused"  # no connection was made, whatever the reason
+                detail = "no connection in time" if isinstance(error, TimeoutError) else detail
             attempt.error_kind = kind
             attempt.error = f"{kind}: {detail} ({self.url})"
             if kind in ("refused", "tls"):
                 attempt.reached_listener = False  # nothing got to the listener's code
             return (None, _elapsed(began))
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
         return (status, _elapsed(began))
 
     def _post(self, body: bytes, headers: dict[str, str]) -> int:
-        if self.connection is None:
-            self.connection = self._connect()
         connection = self.connection
+        assert connection is not None
         connection.request("POST", self.path, body=body, headers=headers)
         response = connection.getresponse()
         left = response.read(self.limit + 1)
@@ -243,6 +272,14 @@ class _HttpSession:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+def _expire(sock: socket.socket | None, expired: threading.Event) -> None:
+    """The deadline of an answer has passed: shut the socket, so that the read ends."""
+    expired.set()
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed already
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _stale(connection: http.client.HTTPConnection) -> bool:

@@ -294,6 +294,8 @@ def test_an_asgi_app_under_uvicorn_receives_what_the_attempts_carry() -> None:
         ({"url": "http://127.0.0.1:99999/"}, "url 'http://127.0.0.1:99999/'"),
         ({"url": "http://user:pw@127.0.0.1/"}, "has a user name or password"),
         ({"url": 8000}, "expected text"),
+        ({"url": "http://127.0.0.1:8000/a space"}, "has a space, a control character"),
+        ({"url": "http://127.0.0.1:8000/caf\u00e9"}, "non-ASCII"),
         ({"url": "http://127.0.0.1/", "ca_bundle": "ca.pem"}, "TLS options need an https://"),
         ({"url": "https://127.0.0.1/", "client_key": "k.pem"}, "client_key needs a client_cert"),
         ({"url": "https://127.0.0.1/", "ca_bundle": "/nonexistent/ca.pem"}, "TLS files"),
@@ -358,6 +360,57 @@ def test_fail_specs_parse(spec: str, expected: Fail) -> None:
 def test_bad_fail_specs_say_what_is_wrong(spec: str, problem: str) -> None:
     with pytest.raises(cs.ConfigurationError, match=problem):
         Fail.parse(spec)
+
+
+def test_each_share_rule_draws_from_its_own_seed() -> None:
+    def answers(seed: int) -> list[int | None]:
+        receiver = Receiver(fail=["503:first=1", f"500:share=0.5,seed={seed}"])
+        return [receiver.serve(b"x", {}, "/")[0] for _ in range(40)]
+
+    assert answers(1) == answers(1) and answers(1) != answers(2)
+
+
+def test_the_timeout_bounds_the_whole_answer_not_each_read() -> None:
+    import time
+
+    done = threading.Event()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.1)
+        port = server.getsockname()[1]
+
+        def dribble() -> None:  # a status line a byte at a time, every 0.2 s
+            while not done.is_set():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.recv(65536)
+                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                        if done.is_set():
+                            break
+                        try:
+                            conn.sendall(bytes([byte]))
+                        except OSError:
+                            break
+                        time.sleep(0.2)
+
+        thread = threading.Thread(target=dribble)
+        thread.start()
+        try:
+            sim, _ = seed_example("sim", Http(f"http://127.0.0.1:{port}/", timeout="1s"),
+                                  max_retries=0)  # fmt: skip
+            began = time.monotonic()
+            first = sim.run(until=timedelta(seconds=1)).attempts[0]
+            waited = time.monotonic() - began
+            sim.close()
+        finally:
+            done.set()
+            thread.join(timeout=15)
+    assert (first.status, first.error_kind) == (None, "timeout")
+    assert waited < 5  # one timeout, not one per byte (the whole answer would take 8 s)
 
 
 def test_a_share_of_failures_is_seeded_and_the_log_hides_credentials(tmp_path: Path) -> None:
@@ -455,6 +508,40 @@ def test_forward_stopped_early_says_so_and_keeps_what_was_attempted() -> None:
         lines: list[str] = []
         result, interrupted = forward(sim, echo=lines.append, stop=lambda: len(lines) >= 2)
     assert interrupted and len(result.attempts) == len(lines) == 2
+
+
+def test_a_stopped_forward_settles_the_attempt_whose_answer_came_and_posts_nothing_more() -> None:
+    from connect_sim.forward import forward
+
+    # Each answer takes 0.2 s: when the stop comes, the second attempt has been answered but
+    # its end is still ahead in simulated time.
+    with Receiver(fail=["slow=200ms"]) as receiver:
+        sim, _ = seed_example("sim", Http(receiver.url))
+        lines: list[str] = []
+        result, interrupted = forward(sim, echo=lines.append, stop=lambda: len(lines) >= 1)
+        got = receiver.received
+    assert interrupted and len(got) == len(result.attempts) == len(lines) == 2
+    assert [(a.status, a.outcome) for a in result.attempts] == [(200, "delivered")] * 2
+    assert result.summary()["listener"]["delivered"] == 2
+
+
+def test_forward_stops_at_an_action_the_real_answers_made_impossible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The maintenance window's republish needs a failure that a listener answering 200
+    # never gives: the run stops there, says why in one line, and keeps what was attempted.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    scenario = str(ROOT / "examples" / "maintenance_window.toml")
+    out = tmp_path / "out"
+    with Receiver() as receiver:
+        assert main(["forward", scenario, "--to", receiver.url, "--out", str(out)]) == 2
+        posted = len(receiver.received)
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith("error: ") and "no failure log holds envelope 'order-1001'" in error
+    assert error.endswith(f"(the run stopped there; what was attempted is in {out})")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["interrupted"] is True
+    assert summary["configurations"]["orders"]["attempts"] == posted > 0
 
 
 def test_receive_in_use_port_and_bad_fail_spec_are_one_line(
