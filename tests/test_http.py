@@ -164,6 +164,8 @@ def test_a_redirect_is_a_failure_and_is_never_followed(
     sim, _ = seed_example("sim", Http(url), max_retries=0)
     result = sim.run()
     assert (result.attempts[0].status, result.attempts[0].outcome) == (302, "failed")
+    model, _ = seed_example("sim", Scripted([302]), max_retries=0)
+    assert trace(result) == trace(model.run())
     assert len(handler.seen) == len(result.attempts)  # nothing went to /elsewhere
 
 
