@@ -145,8 +145,8 @@ def _at(text: str, start: datetime) -> timedelta:
         moment = parse_instant(text)
     except ConnectSimError:
         raise _UsageError(
-            f"--at: expected an offset like '1d2h' or an ISO time like "
-            f"'2026-01-02T09:00:00Z', got {text!r}"
+            f"--at: expected an offset like '1d2h' or an ISO time with a zone like "
+            f"'2026-01-02T09:00:00Z' (or within the simulated horizon), got {text!r}"
         ) from None
     if moment < start:
         raise _UsageError(f"--at: {text} is before the scenario's start, {start.isoformat()}")

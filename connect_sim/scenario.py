@@ -32,6 +32,7 @@ from .envelope import (
     Signer,
 )
 from .errors import ConnectSimError, ScenarioError
+from .lifecycle import ACTIONS
 from .simulation import Simulation
 from .time import (
     DEFAULT_START,
@@ -417,6 +418,13 @@ class Scenario:
         if kind in _OPERATION_KEYS:
             self._operation(place, sim, where, kind, table, at, forced)
             return
+        envelope_actions = [a for a in ACTIONS if a != "resend_recipient"]
+        if kind not in envelope_actions:  # before any key is checked: the name is the mistake
+            raise place.error(
+                where, f"unknown action {kind!r}; expected one of "
+                f"{', '.join(envelope_actions)} (envelope actions) or "
+                f"{', '.join(_OPERATION_KEYS)} (administrative actions)",
+            )  # fmt: skip
         for key in ("configuration", "all", "failure_id", "synchronous", "content", "mode"):
             if key in table:
                 raise place.error(where, f"{key!r} is for administrative actions, not {kind!r}")
@@ -457,8 +465,17 @@ class Scenario:
                     raise place.error(
                         where, f"synchronous must be true or false, got {show(synchronous)}"
                     )
+                named = table.get("envelope")
+                if (
+                    isinstance(named, list)
+                    and named
+                    and all(isinstance(item, str) and item.strip() for item in named)
+                ):  # several envelopes at once, as the console allows
+                    envelopes: str | list[str] = named
+                else:
+                    envelopes = _text(place, where, table, "envelope")
                 sim.republish(
-                    _text(place, where, table, "envelope"), at=at, synchronous=synchronous,
+                    envelopes, at=at, synchronous=synchronous,
                     content=table.get("content", "current"), source=source,
                 )  # fmt: skip
                 return

@@ -431,7 +431,7 @@ class Simulation:
             raise ConfigurationError(f"delete_failure: all must be true or false, got {all!r}")
         if all:
             if key is not None or failure_id is not None:
-                raise ConfigurationError("delete_failure: all=True deletes every entry; "
+                raise ConfigurationError("delete_failure: all deletes every entry; "
                                          "name no envelope or failure_id with it")  # fmt: skip
         elif failure_id is not None:
             if key is not None or name is not None:
@@ -439,7 +439,7 @@ class Simulation:
                                          "name no configuration or envelope with it")  # fmt: skip
         elif key is None or name is None:
             raise ConfigurationError(
-                "delete_failure: name a configuration and an envelope, a failure_id, or all=True"
+                "delete_failure: name a configuration and an envelope, a failure_id, or all"
             )
         self._operate("delete_failure", at, source, configuration=name, envelope=key,
                       failure=failure_id, everything=all)  # fmt: skip

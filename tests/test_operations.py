@@ -826,6 +826,28 @@ content = "original"
     )
     with pytest.raises(cs.ScenarioError, match="action 3: synchronous must be true or false"):
         parse_scenario(bad, "ops.toml").build()
+    several = SCENARIO + '\n[[action]]\nat = "2h"\ndo = "republish"\nenvelope = ["e1"]\n'
+    (done,) = parse_scenario(several, "ops.toml").build().run().republishes()
+    assert (done.envelope_id, done.status) == ("e1", "Queued")  # a list of envelopes works
+    for bad_list in ("[]", "[1]", '[""]'):
+        wrong = several.replace('envelope = ["e1"]', f"envelope = {bad_list}")
+        with pytest.raises(cs.ScenarioError, match="action 3: envelope must be"):
+            parse_scenario(wrong, "ops.toml").build()
+
+
+@pytest.mark.parametrize(
+    "table",
+    ['do = "Pause"\nconfiguration = "listener"', 'do = "frobnicate"'],
+)
+def test_an_unknown_do_names_every_action_whatever_the_other_keys(table: str) -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SCENARIO + f'\n[[action]]\nat = "2h"\n{table}\n'
+    with pytest.raises(cs.ScenarioError) as caught:
+        parse_scenario(text, "ops.toml").build()
+    message = str(caught.value)
+    assert message.startswith("ops.toml: action 3: unknown action ")
+    assert "send, view," in message and "pause, resume, enable, delete_failure" in message
 
 
 def test_the_maintenance_window_example_gives_what_its_walk_through_says() -> None:
