@@ -6,11 +6,13 @@ has a timeout, so the suite never hangs."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -125,19 +127,34 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def plain_server() -> Iterator[tuple[str, type[_Scripted]]]:
-    handler = type("Handler", (_Scripted,), {"answers": [], "seen": []})
+@contextlib.contextmanager
+def serving(
+    handler: type[http.server.BaseHTTPRequestHandler], context: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """A standard-library server on 127.0.0.1 (TLS with ``context``), stopped again after.
+
+    Yields its URL, ``http://127.0.0.1:PORT/connect`` (``https`` with a context).
+    """
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
+    scheme = "http" if context is None else "https"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/connect", handler
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/connect"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def plain_server() -> Iterator[tuple[str, type[_Scripted]]]:
+    handler = type("Handler", (_Scripted,), {"answers": [], "seen": []})
+    with serving(handler) as url:
+        yield url, handler
 
 
 @pytest.mark.parametrize("mode", ["sim", "aggregate"])
@@ -212,15 +229,19 @@ def test_a_refused_connection_fails_at_once_and_never_reached_the_listener() -> 
     assert result.summary()["listener"]["failed"] >= 1  # failures, never an exception
 
 
-def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
+@contextlib.contextmanager
+def raw_server(
+    answer: Callable[[socket.socket, threading.Event], None],
+) -> Iterator[str]:
+    """A bare TCP server on 127.0.0.1 that reads each request and calls ``answer(conn, done)``,
+    until the block ends (``done`` is set then); yields its URL."""
     done = threading.Event()
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
         server.settimeout(0.1)
-        port = server.getsockname()[1]
 
-        def answer_nonsense() -> None:
+        def serve() -> None:
             while not done.is_set():  # every connection, until the test is over
                 try:
                     conn, _ = server.accept()
@@ -229,20 +250,26 @@ def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
                 with conn:
                     conn.settimeout(5)
                     conn.recv(65536)
-                    conn.sendall(b"SMTP ready\r\n\r\n")
+                    answer(conn, done)
 
-        thread = threading.Thread(target=answer_nonsense)
+        thread = threading.Thread(target=serve)
         thread.start()
         try:
-            sim, _ = seed_example("sim", Http(f"http://127.0.0.1:{port}/"), max_retries=0)
-            result = sim.run()
+            yield f"http://127.0.0.1:{server.getsockname()[1]}/"
         finally:
             done.set()
-            thread.join(timeout=10)
+            thread.join(timeout=15)
+
+
+def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
+    def nonsense(conn: socket.socket, done: threading.Event) -> None:
+        conn.sendall(b"SMTP ready\r\n\r\n")
+
+    with raw_server(nonsense) as url:
+        sim, _ = seed_example("sim", Http(url), max_retries=0)
+        result = sim.run()
     assert {a.error_kind for a in result.attempts} == {"protocol"}
-    assert result.attempts[0].error == (
-        f"protocol: BadStatusLine: SMTP ready (http://127.0.0.1:{port}/)"
-    )
+    assert result.attempts[0].error == f"protocol: BadStatusLine: SMTP ready ({url})"
 
 
 def test_an_asgi_app_under_uvicorn_receives_what_the_attempts_carry() -> None:
@@ -375,42 +402,22 @@ def test_each_share_rule_draws_from_its_own_seed() -> None:
 def test_the_timeout_bounds_the_whole_answer_not_each_read() -> None:
     import time
 
-    done = threading.Event()
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        server.settimeout(0.1)
-        port = server.getsockname()[1]
+    def dribble(conn: socket.socket, done: threading.Event) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":  # one every 0.2 s
+            if done.is_set():
+                return
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(0.2)
 
-        def dribble() -> None:  # a status line a byte at a time, every 0.2 s
-            while not done.is_set():
-                try:
-                    conn, _ = server.accept()
-                except TimeoutError:
-                    continue
-                with conn:
-                    conn.recv(65536)
-                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
-                        if done.is_set():
-                            break
-                        try:
-                            conn.sendall(bytes([byte]))
-                        except OSError:
-                            break
-                        time.sleep(0.2)
-
-        thread = threading.Thread(target=dribble)
-        thread.start()
-        try:
-            sim, _ = seed_example("sim", Http(f"http://127.0.0.1:{port}/", timeout="1s"),
-                                  max_retries=0)  # fmt: skip
-            began = time.monotonic()
-            first = sim.run(until=timedelta(seconds=1)).attempts[0]
-            waited = time.monotonic() - began
-            sim.close()
-        finally:
-            done.set()
-            thread.join(timeout=15)
+    with raw_server(dribble) as url:
+        sim, _ = seed_example("sim", Http(url, timeout="1s"), max_retries=0)
+        began = time.monotonic()
+        first = sim.run(until=timedelta(seconds=1)).attempts[0]
+        waited = time.monotonic() - began
+        sim.close()
     assert (first.status, first.error_kind) == (None, "timeout")
     assert waited < 5  # one timeout, not one per byte (the whole answer would take 8 s)
 
@@ -603,23 +610,13 @@ def test_https_with_a_ca_bundle_and_an_untrusted_certificate(tmp_path: Path) -> 
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     handler = type("Handler", (_Scripted,), {"answers": [], "seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    url = f"https://127.0.0.1:{server.server_address[1]}/connect"
-    try:
+    with serving(handler, context) as url:
         trusted, _ = seed_example("sim", Http(url, ca_bundle=str(cert)))
         assert [a.status for a in trusted.run().attempts] == [200] * 6
         untrusted, _ = seed_example("sim", Http(url), max_retries=0)
         first = untrusted.run().attempts[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert (first.error_kind, first.reached_listener) == ("tls", False)
     assert "CERTIFICATE_VERIFY_FAILED" in (first.error or "")
     assert len(handler.seen) == 6  # the untrusted attempts never got there
@@ -643,27 +640,17 @@ def test_mutual_tls_presents_the_client_certificate(tmp_path: Path) -> None:
         )  # fmt: skip
         made[name] = (cert, key)
     handler = type("Handler", (_Scripted,), {"answers": [], "seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*made["server"])
     context.verify_mode = ssl.CERT_REQUIRED  # Connect's side must show its certificate
     context.load_verify_locations(made["client"][0])
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    url = f"https://127.0.0.1:{server.server_address[1]}/connect"
     ca = str(made["server"][0])
-    try:
+    with serving(handler, context) as url:
         shown, _ = seed_example("sim", Http(url, ca_bundle=ca, client_cert=str(made["client"][0]),
                                             client_key=str(made["client"][1])))  # fmt: skip
         assert [a.status for a in shown.run().attempts] == [200] * 6
         hidden, _ = seed_example("sim", Http(url, ca_bundle=ca), max_retries=0)
         first = hidden.run().attempts[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert first.status is None and first.error_kind in ("tls", "reset")
     assert len(handler.seen) == 6  # without the certificate nothing got through
 
@@ -737,18 +724,9 @@ def test_a_long_answer_is_read_up_to_the_bound_and_the_connection_renewed() -> N
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Talkative)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/connect"
+    with serving(Talkative) as url:
         sim, _ = seed_example("sim", Http(url, max_response_bytes=1000))
         result = sim.run()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
     assert [a.status for a in result.attempts] == [200] * 6
     # The first answer was cut off: its connection was closed and a new one made; the
     # short answers after it shared one kept-alive connection.
