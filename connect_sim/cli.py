@@ -265,18 +265,26 @@ def _forward(args: argparse.Namespace) -> None:
 class _Progress:
     """The live lines of ``forward``, and on a terminal a status line under them."""
 
+    #: Redraw the status line at most this often, in wall seconds: counting a run's
+    #: messages for it takes time in proportion to the run, so not after every line.
+    EVERY = 0.1
+
     def __init__(self, stream: object) -> None:
         self.stream = stream
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
         self.shown = False
+        self.drawn = float("-inf")
 
     def line(self, text: str) -> None:
         self.clear()
         print(text, file=self.stream, flush=True)  # type: ignore[call-overload]
 
     def update(self, result: object) -> None:
-        if not self.tty:
+        import time
+
+        if not self.tty or time.monotonic() - self.drawn < self.EVERY:
             return
+        self.drawn = time.monotonic()
         counts = result.summary()  # type: ignore[attr-defined]
         parts = [f"{name} {_bar(c)} {c['delivered']} delivered, {c['pending']} waiting, "
                  f"{c['failed']} failed" for name, c in counts.items()]  # fmt: skip
@@ -299,6 +307,7 @@ def _bar(counts: dict[str, int | str], width: int = 20) -> str:
 
 
 def _receive(args: argparse.Namespace) -> None:
+    import signal
     import time
 
     from .receive import Receiver
@@ -312,7 +321,6 @@ def _receive(args: argparse.Namespace) -> None:
     receiver = Receiver(port=args.port, host=args.host, hmac_keys=args.hmac_keys,
                         basic_auth=auth, fail=args.fail, log=args.log,
                         echo=lambda line: print(line, flush=True))  # fmt: skip
-    import signal
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM (kill, docker stop) stops it as Ctrl-C does
