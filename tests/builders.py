@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import connect_sim as cs
 from connect_sim.listeners import Listener
@@ -57,3 +58,13 @@ def one_signer(
         for i in range(1, envelopes + 1)
     ]  # fmt: skip
     return sim, made
+
+
+async def asgi_body(receive: Any) -> bytes:
+    """The whole body of an ASGI request, from its ``http.request`` messages."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

@@ -13,6 +13,8 @@ import connect_sim as cs
 from connect_sim.listeners import Asgi, Degraded, Outage, Wsgi
 from connect_sim.listeners import Callable as CallableListener
 
+from builders import asgi_body
+
 KEY = "wsgi-test-key"
 
 
@@ -123,12 +125,7 @@ class AsgiApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "http" and scope["method"] == "POST"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         parsed = cs.parse_message(body, headers["content-type"])
         self.received.append((scope["path"], parsed.status))

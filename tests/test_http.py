@@ -26,7 +26,7 @@ from connect_sim.cli import main
 from connect_sim.listeners import Http, Scripted
 from connect_sim.receive import Fail, Receiver
 
-from builders import seed_example
+from builders import asgi_body, seed_example
 from scenarios import Plan, plans
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,13 +280,7 @@ def test_an_asgi_app_under_uvicorn_receives_what_the_attempts_carry() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
-        bodies.append(body)
+        bodies.append(await asgi_body(receive))
         status = 503 if len(bodies) == 3 else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
