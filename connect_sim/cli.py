@@ -21,7 +21,7 @@ from typing import NoReturn
 from . import __version__
 from .errors import ConnectSimError, InvalidAction, InvalidOperation, PayloadError
 from .operations import LogEntry
-from .output import BODIES, check_run_folder, write_run
+from .output import BODIES, RunWriter, check_run_folder, write_run
 from .report import comparison, counts_table, text_table
 from .result import Result
 from .scenario import Scenario, load_scenario, parse_scenario
@@ -182,15 +182,16 @@ def _log_row(start: datetime, entry: LogEntry) -> list[str]:
 
 def _run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.file)
-    check_run_folder(args.out)  # refuse the folder now, not after a long run
-    result = scenario.build(mode=args.mode, seed=args.seed).run()
+    check_run_folder(args.out)  # refuse the folder now, not after building
+    sim = scenario.build(mode=args.mode, seed=args.seed)
     try:
-        written = write_run(result, args.out)
+        with RunWriter(sim, args.out) as writer:  # written as the run goes
+            result = sim.run()
     except PayloadError as error:  # a body the format cannot carry: name the file too
         raise PayloadError(f"{args.file}: {error}") from None
     except OSError as error:
         raise ConnectSimError(f"cannot write the run to {args.out}: {_os_error(error)}") from None
-    for path in written:
+    for path in writer.paths:
         print(f"wrote {path}")
     count = len(result.simulation.attempts)
     print(f"wrote {count} message bodies to {Path(args.out) / BODIES}")

@@ -25,10 +25,12 @@ folder rules:
 
 The run is streamed into the staging folder: each attempt's body is rendered,
 written, and its trace line appended, one attempt at a time, so memory does
-not grow with the number of bodies and the attempts keep none of them.  A
-body the format cannot carry (a :class:`~connect_sim.errors.PayloadError`)
-still leaves no output at all: nothing is renamed into place before the last
-body is written.
+not grow with the number of bodies and the attempts keep none of them.
+:class:`RunWriter` does it while the run goes on, as a sink of the
+simulation (see :mod:`connect_sim.sinks`); :func:`write_run` does the same
+for a run that has happened.  A body the format cannot carry (a
+:class:`~connect_sim.errors.PayloadError`) still leaves no output at all:
+nothing is renamed into place before the last body is written.
 """
 
 from __future__ import annotations
@@ -41,14 +43,27 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import report
+from .delivery import Attempt, Skip
 from .errors import ConnectSimError
-from .report import body_extension, body_name, body_path, iter_trace, summary
+from .report import Tracer, body_extension, body_name, body_path, summary
 from .result import Result
 
-__all__ = ["BODIES", "MARKER", "STAGING", "SUMMARY", "TRACE", "check_run_folder", "write_run"]
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+__all__ = [
+    "BODIES",
+    "MARKER",
+    "STAGING",
+    "SUMMARY",
+    "TRACE",
+    "RunWriter",
+    "check_run_folder",
+    "write_run",
+]
 
 TRACE = "trace.jsonl"
 """The trace's file name in the output folder."""
@@ -447,6 +462,127 @@ def _dumps(record: object) -> str:
     return _ENCODER.encode(record)
 
 
+class RunWriter:
+    """A run written into a folder while it goes on: a sink (see :mod:`connect_sim.sinks`).
+
+    Used as a context manager around the run::
+
+        with RunWriter(sim, "out") as writer:
+            sim.run()
+        print(writer.paths)
+
+    Entering checks the folder (as :func:`check_run_folder` does: a refusal
+    writes nothing) and adds the writer to the simulation's sinks; then each
+    attempt's body is rendered, written and forgotten as the run hands it over,
+    and its trace line appended.  Leaving without an error hands over the
+    rest of the trace, writes the summary (``interrupted`` marks a run stopped
+    before its end) and renames the run into place; leaving with an error
+    (a :class:`~connect_sim.errors.PayloadError` at a body the format cannot
+    carry, an ``OSError``, Ctrl-C) removes the staging folder, leaving the
+    folder as it was, and lets the error go on.  The folder rules are the
+    module's.  A writer writes one run, once.
+    """
+
+    def __init__(self, simulation: Simulation, out: str | Path, interrupted: bool = False) -> None:
+        self._simulation = simulation
+        self._out = out
+        #: Mark the summary of a run stopped before its end (``"interrupted": true``).
+        self.interrupted = interrupted
+        #: The paths of the trace and the summary, once the run is in place.
+        self.paths: list[Path] = []
+        self._claim = _Claim()
+        self._tracer = Tracer(Result(simulation))
+        self._target: _Target | None = None
+        self._writer: _Writer | None = None
+        self._trace: IO[bytes] | None = None
+        self._used = False
+
+    def __repr__(self) -> str:
+        return f"RunWriter(out={self._out!r})"
+
+    def __enter__(self) -> RunWriter:
+        if self._used:
+            raise ConnectSimError(f"{self!r} has written its run already: make a new one")
+        self._used = True
+        if self._target is None:  # write_run checks it first
+            self._target = _inspect(self._out)
+        self._writer = _Writer(self._target)
+        try:
+            self._writer.open()
+            self._trace = _open_file(self._writer.staging / TRACE)
+            self._simulation.add_sink(self)
+        except BaseException:
+            self._abandon()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
+        if kind is not None:
+            self._abandon()
+            return
+        try:
+            self._simulation.remove_sink(self)  # the rest of the trace, as it stands
+            self._finish()
+        except BaseException:
+            self._abandon()
+            raise
+
+    # The sink's methods.
+
+    def attempt(self, number: int, attempt: Attempt) -> None:
+        """Write the ``number``-th attempt's body and trace line."""
+        assert self._writer is not None and self._trace is not None
+        body, headers = attempt.render()
+        record = self._tracer.record(number, attempt, headers)
+        path = record["body"]
+        self._claim.add(number, body_extension(attempt))
+        foreign = self._writer.target.foreign
+        if foreign:  # usually none: something in bodies/ that the earlier run did not write
+            self._refuse_foreign(path)
+        self._writer.add_body(path, body)
+        _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
+
+    def skip(self, skip: Skip) -> None:
+        """Write a skip's trace line."""
+        assert self._trace is not None
+        _append(self._trace, (_dumps(self._tracer.skip(skip)) + "\n").encode("utf-8"))
+
+    def action(self, record: dict[str, Any]) -> None:
+        """Write an administrative action's trace line."""
+        assert self._trace is not None
+        _append(self._trace, (_dumps(self._tracer.action(record)) + "\n").encode("utf-8"))
+
+    def _refuse_foreign(self, path: str) -> None:
+        """Refuse a body whose name or folder is taken by a file the earlier run did not write."""
+        inner = path.partition("/")[2]  # relative to bodies/
+        folder = inner.partition("/")[0]
+        assert self._target is not None
+        if inner in self._target.foreign or folder in self._target.foreign:
+            self._target.check_free(self._claim)  # its own words for the refusal
+            raise AssertionError(f"check_free let {path} through")  # pragma: no cover
+
+    def _finish(self) -> None:
+        assert self._writer is not None and self._trace is not None and self._target is not None
+        self._trace.close()
+        totals = summary(Result(self._simulation))
+        if self.interrupted:  # a forwarded run stopped by Ctrl-C: what was attempted so far
+            totals["interrupted"] = True
+        text = json.dumps(totals, ensure_ascii=False, indent=2) + "\n"
+        self._writer.add(SUMMARY, text.encode("utf-8"))
+        # Every name is known now: refuse what the marker would claim of someone else's.
+        self._target.check_free(self._claim)
+        self._writer.commit(self._claim)
+        self.paths = [self._target.path / TRACE, self._target.path / SUMMARY]
+
+    def _abandon(self) -> None:
+        if any(added is self for added, _ in self._simulation._sinks):
+            self._simulation.remove_sink(self, rest=False)
+        if self._trace is not None:
+            self._trace.close()
+        if self._writer is not None:
+            self._writer.abandon()
+
+
 def write_run(result: Result, out: str | Path, interrupted: bool = False) -> list[Path]:
     """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
@@ -456,8 +592,10 @@ def write_run(result: Result, out: str | Path, interrupted: bool = False) -> lis
     paths of the trace and the summary.  ``interrupted`` marks the summary of
     a run stopped before its end (``"interrupted": true``).
 
-    ``out`` must be new, empty, or hold an earlier run, whose own files are
-    replaced and nothing else (see the module's folder rules); otherwise a
+    The run as it is now, written after the fact; :class:`RunWriter` writes
+    it while it goes on, with the same bytes.  ``out`` must be new, empty, or
+    hold an earlier run, whose own files are replaced and nothing else (see
+    the module's folder rules); otherwise a
     :class:`~connect_sim.errors.ConnectSimError` says why and nothing is
     written.  Each body is rendered, written and forgotten in turn, into a
     staging folder that is renamed into place only once every body and the
@@ -471,25 +609,9 @@ def write_run(result: Result, out: str | Path, interrupted: bool = False) -> lis
     claim = _Claim()
     for number, attempt in enumerate(result.simulation.attempts, start=1):
         claim.add(number, body_extension(attempt))  # the content type: nothing is rendered
-    target.check_free(claim)  # every name is known now: refuse before writing anything
-    writer = _Writer(target)
-    try:
-        writer.open()
-        trace = _open_file(writer.staging / TRACE)
-        try:
-            for record, body in iter_trace(result):
-                if body is not None:  # a skip or an action has none
-                    writer.add_body(record["body"], body)
-                _append(trace, (_dumps(record) + "\n").encode("utf-8"))
-        finally:
-            trace.close()
-        totals = summary(result)
-        if interrupted:  # a forwarded run stopped by Ctrl-C: what was attempted so far
-            totals["interrupted"] = True
-        text = json.dumps(totals, ensure_ascii=False, indent=2) + "\n"
-        writer.add(SUMMARY, text.encode("utf-8"))
-        writer.commit(claim)
-    except BaseException:
-        writer.abandon()
-        raise
-    return [target.path / TRACE, target.path / SUMMARY]
+    target.check_free(claim)  # every name is known now: refuse before rendering anything
+    writer = RunWriter(result.simulation, out, interrupted)
+    writer._target = target
+    with writer:
+        pass
+    return writer.paths

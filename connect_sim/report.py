@@ -17,10 +17,12 @@ from .envelope import EnvelopeState
 from .formats import JSON_CONTENT_TYPE
 from .render.memo import remember
 from .result import Result
+from .sinks import TraceCursor, TraceItem
 from .time import format_duration, format_instant
 
 __all__ = [
     "BODIES_PER_FOLDER",
+    "Tracer",
     "body_extension",
     "body_name",
     "body_path",
@@ -87,7 +89,7 @@ def _hidden(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-class _Tracer:
+class Tracer:
     """Makes the trace record of each attempt of one run, in turn."""
 
     __slots__ = ("_instants", "_start")
@@ -139,10 +141,9 @@ class _Tracer:
         """An administrative action's record, its time written as the attempts' are."""
         return {**record, "time": self._instant(record["time"])}
 
-    def note(self, result: Result, kind: str, details: Any) -> dict[str, Any]:
-        if kind == "skip":
-            return self.skip(Skip(result.simulation._ledger, *details))
-        return self.action(details)
+    def note(self, kind: str, details: Any) -> dict[str, Any]:
+        """A skip's or an action's record, as the trace order hands them out."""
+        return self.skip(details) if kind == "skip" else self.action(details)
 
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
         """The ``number``-th attempt's record, with its (rendered) ``headers``."""
@@ -175,21 +176,14 @@ class _Tracer:
         }
 
 
-def _in_order(result: Result) -> Iterator[tuple[int, Attempt] | tuple[str, Any]]:
+def _in_order(result: Result) -> Iterator[TraceItem]:
     """The attempts, numbered from 1, with the skips and actions between them, in run order.
 
     A note (``(kind, details)``: see the ledger's "Between the attempts") goes
-    before the attempt that was next when it happened.
+    before the attempt that was next when it happened; the order is the one
+    sinks are handed (:class:`~connect_sim.sinks.TraceCursor`).
     """
-    notes = result.simulation._ledger.notes
-    at = 0
-    for number, attempt in enumerate(result.simulation.attempts, start=1):
-        while at < len(notes) and notes[at][0] < number:
-            yield notes[at][1], notes[at][2]
-            at += 1
-        yield number, attempt
-    for _, kind, details in notes[at:]:
-        yield kind, details
+    return TraceCursor(result.simulation._ledger).take(final=True)
 
 
 def trace_records(result: Result) -> list[dict[str, Any]]:
@@ -202,12 +196,12 @@ def trace_records(result: Result) -> list[dict[str, Any]]:
     no body; an action's is ``{"time", "action", ...}``.  For a long run,
     :func:`iter_trace` makes the same records one at a time and keeps nothing.
     """
-    tracer = _Tracer(result)
+    tracer = Tracer(result)
     return [
-        tracer.record(item[0], item[1], item[1].headers)
-        if isinstance(item[0], int)
-        else tracer.note(result, item[0], item[1])
-        for item in _in_order(result)
+        tracer.record(kind, item, item.headers)
+        if isinstance(kind, int)
+        else tracer.note(kind, item)
+        for kind, item in _in_order(result)
     ]
 
 
@@ -221,14 +215,13 @@ def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes | None]]:
     the run.  Raises :class:`~connect_sim.errors.PayloadError` at the first
     body the format cannot carry.
     """
-    tracer = _Tracer(result)
-    for item in _in_order(result):
-        if isinstance(item[0], int):
-            number, attempt = item
-            body, headers = attempt.render()
-            yield tracer.record(number, attempt, headers), body
+    tracer = Tracer(result)
+    for kind, item in _in_order(result):
+        if isinstance(kind, int):
+            body, headers = item.render()
+            yield tracer.record(kind, item, headers), body
         else:
-            yield tracer.note(result, item[0], item[1]), None
+            yield tracer.note(kind, item), None
 
 
 def summary(result: Result) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from .operations import CONTENTS, LogEntry, Operation, failure_log, perform
 from .render import Renderer
 from .result import Result
 from .scheduler import Scheduler
+from .sinks import BATCH, Sink, TraceCursor, check_sink
 from .text import check_text
 from .time import (
     DEFAULT_START,
@@ -147,6 +148,8 @@ class Simulation:
         self._held_routes: dict[str | None, list[tuple[frozenset[str], Offer]]] = {}
         self._started = False
         self._guid = guid_maker(seed)  # an envelope's GUID from its id, made when first read
+        # What add_sink was given, each with its place in the trace (see connect_sim.sinks).
+        self._sinks: list[tuple[Sink, TraceCursor]] = []
 
     # -- building ------------------------------------------------------------------
 
@@ -611,6 +614,75 @@ class Simulation:
             raise ConfigurationError(f"feed {number + 1} yielded {due!r}: {error}") from None
         self.scheduler.add((time, "feed", "", number, None, None))
 
+    def add_sink(self, sink: Sink) -> None:
+        """Hand ``sink`` the run's trace as the run makes it (see :mod:`connect_sim.sinks`).
+
+        ``sink`` has three methods: ``attempt(number, attempt)``, called once per
+        attempt when it has ended, ``skip(skip)`` and ``action(record)``; they are
+        called in the order of the trace, each item once, from the run's first
+        (what a run made before the sink was added comes first).  The run hands
+        over what is final every :data:`~connect_sim.sinks.BATCH` attempts or so
+        and at the end of each :meth:`run` and :meth:`step`;
+        :meth:`remove_sink` hands over the rest.  A sink that writes what it is
+        handed and lets it go keeps a long run's trace out of memory
+        (:class:`connect_sim.output.RunWriter` writes a run's folder this way).
+
+        >>> import connect_sim as cs
+        >>> class Count:
+        ...     attempts = 0
+        ...     def attempt(self, number, attempt): self.attempts += 1
+        ...     def skip(self, skip): pass
+        ...     def action(self, record): pass
+        >>> sim = cs.Simulation(seed=1)
+        >>> sim.add_configuration(cs.Configuration(name="listener"))
+        >>> env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+        >>> sim.send(env)
+        >>> counting = Count()
+        >>> sim.add_sink(counting)
+        >>> _ = sim.run()
+        >>> counting.attempts
+        2
+        """
+        check_sink(sink)
+        if any(added is sink for added, _ in self._sinks):
+            raise ConfigurationError(f"sink: {sink!r} was added already")
+        self._sinks.append((sink, TraceCursor(self._ledger)))
+
+    def remove_sink(self, sink: Sink, rest: bool = True) -> None:
+        """Stop handing ``sink`` the trace; first, with ``rest``, hand it everything left.
+
+        The rest is every item not handed over yet, attempts still in flight
+        included, as they stand (what :func:`connect_sim.report.trace_records`
+        would say of them now).  A sink not added is a
+        :class:`~connect_sim.ConfigurationError`.
+        """
+        for number, (added, cursor) in enumerate(self._sinks):
+            if added is sink:
+                del self._sinks[number]
+                if rest:
+                    cursor.give(sink, final=True)
+                return
+        raise ConfigurationError(f"remove_sink: {sink!r} is not a sink of this simulation")
+
+    def _give_sinks(self) -> None:
+        """Hand every sink what is final (between callbacks: see :mod:`connect_sim.sinks`)."""
+        for sink, cursor in list(self._sinks):
+            cursor.give(sink)
+
+    def _perform_and_give(self) -> Callable[[Action], None]:
+        """``_perform``, handing the sinks what is final every :data:`BATCH` attempts."""
+        ledger = self._ledger
+        perform = self._perform
+        due = [ledger.attempts + BATCH]
+
+        def perform_and_give(action: Action) -> None:
+            perform(action)
+            if ledger.attempts >= due[0]:
+                self._give_sinks()
+                due[0] = ledger.attempts + BATCH
+
+        return perform_and_give
+
     # -- running -------------------------------------------------------------------
 
     def _route(self, envelope_id: str, held: bool = False) -> list[tuple[frozenset[str], Offer]]:
@@ -726,13 +798,15 @@ class Simulation:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.scheduler.run(self._perform, limit)
+            self.scheduler.run(self._perform_and_give() if self._sinks else self._perform, limit)
         except (InvalidAction, InvalidOperation):
             self.scheduler.put_back()  # it changed nothing: the next run meets it again
             raise
         finally:
             if collecting:
                 gc.enable()
+        if self._sinks:
+            self._give_sinks()
         if self.scheduler.next_time() is None:
             self.close()  # the timeline is done: nothing will be posted again
         return Result(self)
@@ -753,10 +827,13 @@ class Simulation:
         """Run the next single scheduled callback; False when the timeline is done."""
         self._begin()
         try:
-            return self.scheduler.step(self._perform)
+            stepped = self.scheduler.step(self._perform)
         except (InvalidAction, InvalidOperation):
             self.scheduler.put_back()
             raise
+        if self._sinks:
+            self._give_sinks()
+        return stepped
 
     def _begin(self) -> None:
         if not self._channels:

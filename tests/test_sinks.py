@@ -1,0 +1,231 @@
+"""Sinks: the trace handed over while the run goes is the trace of the finished run.
+
+A sink gets each attempt once it has ended, each skip and action, once, in
+the order of the trace; :class:`~connect_sim.output.RunWriter` writes a run's
+folder that way.  Both are held to what is read (or written) after the run,
+on generated scenarios with an administrator, in both modes, handing over
+after every attempt (``BATCH`` made 1) as well as in batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_output import SEED, tree
+
+import connect_sim as cs
+from connect_sim import report, simulation, sinks
+from connect_sim.output import RunWriter, write_run
+from connect_sim.testing.plans import ScenarioPlan
+from connect_sim.testing.strategies import scenarios
+
+ADMINISTERED = scenarios(administered=True, anomalies=True)
+
+
+class Recorder:
+    """A sink that keeps every item as the trace record it stands for, and when it came."""
+
+    def __init__(self, sim: cs.Simulation) -> None:
+        self.sim = sim
+        self.tracer = report.Tracer(cs.Result(sim))
+        self.records: list[str] = []
+        self.clocks: list[int] = []  # the clock when each item was handed over
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        self.records.append(json.dumps(record, sort_keys=True))
+        self.clocks.append(self.sim.now)
+
+    def attempt(self, number: int, attempt: cs.Attempt) -> None:
+        assert attempt.outcome or self.sim._sinks == [], f"{attempt!r} handed over in flight"
+        self._keep(self.tracer.record(number, attempt, attempt.headers))
+
+    def skip(self, skip: Any) -> None:
+        self._keep(self.tracer.skip(skip))
+
+    def action(self, record: dict[str, Any]) -> None:
+        self._keep(self.tracer.action(record))
+
+
+def after_the_run(result: cs.Result) -> list[str]:
+    return [json.dumps(record, sort_keys=True) for record in report.trace_records(result)]
+
+
+@contextmanager
+def batch(size: int) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(simulation, "BATCH", size)
+        yield
+
+
+@given(ADMINISTERED, st.sampled_from([1, 3, sinks.BATCH]), st.booleans())
+def test_a_sink_is_handed_the_trace_of_the_finished_run(
+    plan: ScenarioPlan, size: int, stepped: bool
+) -> None:
+    for mode in ("sim", "aggregate"):
+        sim = plan.build(mode)
+        recorder = Recorder(sim)
+        sim.add_sink(recorder)
+        with batch(size):
+            if stepped:  # a run in pieces: each hands over what is final when it stops
+                while sim.scheduler.next_time() is not None:
+                    sim.run(until=timedelta(milliseconds=sim.now + 3_600_000))
+            else:
+                sim.run()
+        handed_during_the_run = len(recorder.records)
+        sim.remove_sink(recorder)
+        result = cs.Result(sim)
+        assert recorder.records == after_the_run(result)
+        if all(attempt.outcome for attempt in result.attempts):
+            # Everything had ended: the run itself handed over all of it.
+            assert handed_during_the_run == len(recorder.records)
+
+
+def test_items_are_handed_over_while_the_run_goes_on() -> None:
+    sim = cs.Simulation(seed=1)
+    seen: list[int] = []
+    recorder = Recorder(sim)
+
+    def listener(body: bytes, headers: dict[str, str]) -> int:
+        seen.append(len(recorder.records))
+        return 200
+
+    sim.add_configuration(cs.Configuration(name="c"), listener=cs.listeners.Callable(listener))
+    for number in range(3_000):
+        at = timedelta(seconds=number)
+        env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")], at=at)
+        sim.send(env, at=at)
+    sim.add_sink(recorder)
+    sim.run()
+    assert len(seen) == 6_000
+    # By the 2,500th attempt the sink had been handed the first BATCH or more.
+    assert seen[2_500] >= sinks.BATCH
+    assert recorder.clocks[0] < recorder.clocks[-1]  # not all at the end
+    assert recorder.records == after_the_run(cs.Result(sim))
+
+
+def test_an_attempt_in_flight_waits_and_the_rest_is_handed_over_at_removal() -> None:
+    sim = cs.Simulation(seed=1)
+    slow = cs.listeners.AlwaysOk(latency=timedelta(seconds=30))
+    sim.add_configuration(cs.Configuration(name="c"), listener=slow)
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env)
+    recorder = Recorder(sim)
+    sim.add_sink(recorder)
+    sim.run(until="10s")  # the first attempt is in flight
+    assert recorder.records == []
+    in_flight = after_the_run(cs.Result(sim))
+    assert len(in_flight) == 1 and json.loads(in_flight[0])["outcome"] == ""
+    sim.remove_sink(recorder)  # the rest, as it stands
+    assert recorder.records == in_flight
+    sim.run()
+    assert len(recorder.records) == 1  # removed: handed nothing more
+
+
+def test_a_sink_added_after_the_run_is_handed_all_of_it() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env)
+    result = sim.run()
+    recorder = Recorder(sim)
+    sim.add_sink(recorder)
+    sim.remove_sink(recorder)
+    assert recorder.records == after_the_run(result) and len(recorder.records) == 2
+
+
+def test_a_sink_that_raises_ends_the_run_with_its_error() -> None:
+    class Full(Recorder):
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            raise OSError(28, "No space left on device")
+
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env)
+    sim.add_sink(Full(sim))
+    with pytest.raises(OSError, match="No space"):
+        sim.run()
+
+
+def test_what_is_not_a_sink_is_refused_with_what_it_lacks() -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+
+    class Half:
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            pass
+
+    with pytest.raises(cs.ConfigurationError, match="has no skip, action methods"):
+        sim.add_sink(Half())  # type: ignore[arg-type]
+    with pytest.raises(cs.ConfigurationError, match="has no attempt, skip, action methods"):
+        sim.add_sink(print)  # type: ignore[arg-type]
+    recorder = Recorder(sim)
+    sim.add_sink(recorder)
+    with pytest.raises(cs.ConfigurationError, match="was added already"):
+        sim.add_sink(recorder)
+    sim.remove_sink(recorder)
+    with pytest.raises(cs.ConfigurationError, match="is not a sink of this simulation"):
+        sim.remove_sink(recorder)
+
+
+@settings(max_examples=60)  # each example writes four folders
+@given(ADMINISTERED, st.sampled_from([1, sinks.BATCH]))
+def test_a_run_written_as_it_goes_is_the_run_written_after(
+    tmp_path_factory: pytest.TempPathFactory, plan: ScenarioPlan, size: int
+) -> None:
+    folder = tmp_path_factory.mktemp("runs")
+    for mode in ("sim", "aggregate"):
+        sim = plan.build(mode)
+        with batch(size), RunWriter(sim, folder / f"{mode}-during") as writer:
+            sim.run()
+        assert writer.paths == [folder / f"{mode}-during" / name
+                                for name in ("trace.jsonl", "summary.json")]  # fmt: skip
+        write_run(plan.build(mode).run(), folder / f"{mode}-after")
+        assert tree(folder / f"{mode}-during") == tree(folder / f"{mode}-after")
+        assert sim._ledger.bodies == {}, "the attempts keep no body the writer rendered"
+
+
+def test_a_payload_error_during_the_run_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SEED.read_text(encoding="utf-8").replace(
+        'name = "listener"', 'name = "listener"\nformat = "xml"'
+    )
+    bad = text.replace('subject = "Please sign"', 'subject = "Please \\u0007 sign"')
+    out = tmp_path / "out"
+    write_run(parse_scenario(text, "seed.toml").build().run(), out)
+    before = tree(out)
+    sim = parse_scenario(bad, "bad.toml").build()
+    with pytest.raises(cs.PayloadError), RunWriter(sim, out):
+        sim.run()
+    assert tree(out) == before
+    assert sim._sinks == []
+    writer = RunWriter(parse_scenario(text, "seed.toml").build(), tmp_path / "other")
+    with writer:
+        pass
+    with pytest.raises(cs.ConnectSimError, match="has written its run already"), writer:
+        pass
+
+
+def test_an_error_inside_the_block_leaves_no_folder(tmp_path: Path) -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env)
+
+    def interrupted_run() -> None:
+        with RunWriter(sim, tmp_path / "new" / "out"):
+            sim.run()
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_run()
+    assert not (tmp_path / "new").exists()
