@@ -20,6 +20,9 @@ by CPU time:
 - ``floor``: ``shared/bench/floor.py``, run as it is (one heap push, pop and
   append per message; no failure rate);
 - ``aggregate``: connect-sim on the same traffic under Aggregate (no peer);
+- ``connect-sim-fed``: the same as ``connect-sim``, built by the same loop as
+  a feed (``Simulation.feed``: each envelope made when the clock reaches its
+  sending time); in the scaling run, beside the build up front;
 - ``own-simpy``: connect-sim's own SimPy model of the workload (kept from
   earlier versions of this script; not the shared peer), with ``--own-simpy``
   or when the shared peer is absent.
@@ -32,7 +35,8 @@ message after exactly the number of attempts that rule gives.
 Usage:
   python benchmarks/bench_delivery.py [--envelopes N [N ...]] [--rates P [P ...]]
       [--repeat R] [--shared DIR] [--own-simpy] [--no-aggregate]
-      [--scaling] [--scaling-sizes N [N ...]] [--json PATH] [--plot PATH]
+      [--scaling] [--scaling-sizes N [N ...]] [--scaling-build up-front|fed ...]
+      [--json PATH] [--plot PATH]
   python benchmarks/bench_delivery.py --from-json PATH [--plot PATH]
 """
 
@@ -67,6 +71,7 @@ PEER_TARGETS = {0.0: 3.0, 0.01: 12.0}
 FLOOR_TARGET = 0.35
 LABELS = {
     "connect-sim": "connect-sim (SIM)",
+    "connect-sim-fed": "connect-sim (SIM, fed)",
     "peer": "shared SimPy peer",
     "floor": "shared floor",
     "aggregate": "connect-sim (Aggregate)",
@@ -103,8 +108,16 @@ def _times(envelopes: int, seed: int) -> Iterator[tuple[int, int, int]]:
         yield round(t * 1000), round(viewed * 1000), round(signed * 1000)
 
 
-def _connect_sim(envelopes: int, rate: float, seed: int, mode: str) -> tuple[int, int]:
-    """The workload through connect-sim's public API; returns (delivered, attempts)."""
+def _connect_sim(
+    envelopes: int, rate: float, seed: int, mode: str, fed: bool = False
+) -> tuple[int, int]:
+    """The workload through connect-sim's public API; returns (delivered, attempts).
+
+    Built up front (a loop before ``run()``), or with ``fed`` by the same loop
+    as a feed (``Simulation.feed``), which makes each envelope when the clock
+    reaches its sending time, as the shared peer starts each envelope's
+    process when it is sent.
+    """
     from datetime import timedelta
 
     import connect_sim as cs
@@ -115,13 +128,23 @@ def _connect_sim(envelopes: int, rate: float, seed: int, mode: str) -> tuple[int
     )
     sim.add_configuration(cs.Configuration(name="listener"), listener=listener)
     ms = timedelta(milliseconds=1)
-    for number, (sent, viewed, signed) in enumerate(_times(envelopes, seed)):
-        sue = cs.Signer("Sue Signer", "sue@example.com", 1, "sue")
-        charlie = cs.CarbonCopy("Charlie Copy", "charlie@example.com", 2, "charlie")
-        env = sim.create_envelope("Please sign", [sue, charlie], id=f"e{number}", at=sent * ms)
-        sim.send(env, at=sent * ms)
-        sim.view(env, "sue", at=viewed * ms)
-        sim.sign(env, "sue", at=signed * ms)
+
+    def build() -> Iterator[timedelta]:
+        for number, (sent, viewed, signed) in enumerate(_times(envelopes, seed)):
+            if fed:
+                yield sent * ms  # go on when the clock comes to it
+            sue = cs.Signer("Sue Signer", "sue@example.com", 1, "sue")
+            charlie = cs.CarbonCopy("Charlie Copy", "charlie@example.com", 2, "charlie")
+            env = sim.create_envelope("Please sign", [sue, charlie], id=f"e{number}", at=sent * ms)
+            sim.send(env, at=sent * ms)
+            sim.view(env, "sue", at=viewed * ms)
+            sim.sign(env, "sue", at=signed * ms)
+
+    if fed:
+        sim.feed(build())
+    else:
+        for _ in build():
+            pass
     result = sim.run()
     return len(result.received("listener")), len(result.attempts)
 
@@ -180,8 +203,9 @@ def _child(model: str, envelopes: int, rate: float, seed: int) -> None:
         delivered, attempts = _own_simpy(envelopes, rate, seed)
     else:
         delivered, attempts = _connect_sim(
-            envelopes, rate, seed, "aggregate" if model == "aggregate" else "sim"
-        )
+            envelopes, rate, seed, "aggregate" if model == "aggregate" else "sim",
+            fed=model == "connect-sim-fed",
+        )  # fmt: skip
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(
         json.dumps(
@@ -314,19 +338,25 @@ def side_by_side(args: argparse.Namespace, shared: Path, models: list[str]) -> l
     return runs
 
 
+#: The scaling run's ways of building, by the model that builds so.
+BUILDS = {"up-front": "connect-sim", "fed": "connect-sim-fed"}
+
+
 def scaling(args: argparse.Namespace) -> list[Run]:
     runs: list[Run] = []
     for turn in range(1, args.repeat + 1):
         for envelopes in args.scaling_sizes:
-            command = _command("connect-sim", envelopes, args.scaling_rate, args.seed, Path())
-            run = _measure(command)
-            run.update(model="connect-sim", envelopes=envelopes, rate=args.scaling_rate, turn=turn)
-            runs.append(run)
-            print(
-                f"  scaling turn {turn}: {envelopes:>9,} envelopes  {_brief(run)}",
-                file=sys.stderr,
-                flush=True,
-            )
+            for build in args.scaling_build:
+                model = BUILDS[build]
+                command = _command(model, envelopes, args.scaling_rate, args.seed, Path())
+                run = _measure(command)
+                run.update(model=model, envelopes=envelopes, rate=args.scaling_rate, turn=turn)
+                runs.append(run)
+                print(
+                    f"  scaling turn {turn}: {envelopes:>9,} envelopes {build:>8}  {_brief(run)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return runs
 
 
@@ -466,22 +496,39 @@ def report_scaling(data: dict[str, Any]) -> None:
     rate = data["scaling_rate"]
     print(
         f"\nscaling: connect-sim alone, failure rate {rate}, best of {data['repeat']} by CPU, "
-        "each size in a fresh interpreter\n"
+        "each size in a fresh interpreter, built up front or fed\n"
     )
     print(
-        "| envelopes | messages | CPU s | wall s | whole process CPU s | us per message "
+        "| envelopes | built | messages | CPU s | wall s | whole process CPU s | us per message "
         "| peak RSS MB | KB per envelope (peak RSS over the RSS after imports) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for key in sorted(best, key=lambda k: k[1]):
+    print("|---|---|---|---|---|---|---|---|---|")
+    builds = {model: build for build, model in BUILDS.items()}
+    for key in sorted(best, key=lambda k: (k[1], list(builds).index(k[0]))):
         run = best[key]
         envelopes = key[1]
         print(
-            f"| {envelopes:,} | {run['delivered']:,} | {run['cpu_s']:.2f} | {run['wall_s']:.2f} "
-            f"| {run['process_cpu_s']:.2f} | {run['cpu_s'] / run['delivered'] * 1e6:.2f} "
-            f"| {run['rss_kb'] / 1024:,.0f} "
+            f"| {envelopes:,} | {builds[key[0]]} | {run['delivered']:,} | {run['cpu_s']:.2f} "
+            f"| {run['wall_s']:.2f} | {run['process_cpu_s']:.2f} "
+            f"| {run['cpu_s'] / run['delivered'] * 1e6:.2f} | {run['rss_kb'] / 1024:,.0f} "
             f"| {_per_envelope_kb(run):.2f} |"
         )
+    print()
+    for model, build in builds.items():
+        runs = sorted((k[1], r) for k, r in best.items() if k[0] == model)
+        if len(runs) < 2:
+            continue
+        per_message = [r["cpu_s"] / r["delivered"] * 1e6 for _, r in runs]
+        spread = max(per_message) / min(per_message) - 1
+        verdict = "met" if spread <= 0.25 else "MISSED"
+        print(f"built {build}: time per message from {runs[0][0]:,} to {runs[-1][0]:,} envelopes "
+              f"varies by {spread:.0%} (target: within 25 %: {verdict})")  # fmt: skip
+        envelopes, top = runs[-1]
+        if envelopes == 1_000_000:
+            cpu, rss = top["cpu_s"], top["rss_kb"] / 1024 / 1024
+            print(f"built {build}: 1,000,000 envelopes in {cpu:.1f} s of CPU (target 30 s: "
+                  f"{'met' if cpu < 30 else 'MISSED'}), peak RSS {rss:.2f} GB (target 1.5 GB: "
+                  f"{'met' if rss < 1.5 else 'MISSED'})")  # fmt: skip
     for run in data["scaling"]:
         if "error" in run:
             print(f"failed: {run['envelopes']:,} envelopes: {run['error']}")
@@ -539,23 +586,33 @@ def plot(data: dict[str, Any], path: str) -> None:
         ax.set_title(f"(a) side by side, best of {data.get('repeat', '?')} by CPU", fontsize=10)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     if scaled:
-        keys = sorted(scaled, key=lambda k: k[1])
-        sizes = [k[1] for k in keys]
         rate = data["scaling_rate"]
-        for values, label, title in (
-            ([scaled[k]["cpu_s"] / scaled[k]["delivered"] * 1e6 for k in keys],
+        lines = {
+            build: sorted((k for k in scaled if k[0] == model), key=lambda k: k[1])
+            for build, model in BUILDS.items()
+        }
+        lines = {build: keys for build, keys in lines.items() if keys}
+        sizes = sorted({k[1] for k in scaled})
+        for measure, label, title in (
+            (lambda run: run["cpu_s"] / run["delivered"] * 1e6,
              "CPU microseconds per message", "(b) time per message"),
-            ([_per_envelope_kb(scaled[k]) for k in keys],
+            (_per_envelope_kb,
              "KB per envelope (peak RSS over RSS after imports)", "(c) memory per envelope"),
         ):  # fmt: skip
             ax = next(column)
-            ax.loglog(sizes, values, "o-")
-            for size, value in zip(sizes, values, strict=True):
-                ax.annotate(f"{value:.3g}", (size, value), textcoords="offset points",
-                            xytext=(0, 6), ha="center", fontsize=7)  # fmt: skip
+            values = []
+            for build, keys in lines.items():
+                points = [measure(scaled[k]) for k in keys]
+                values += points
+                ax.loglog([k[1] for k in keys], points, "o-", label=f"built {build}")
+                for key, value in zip(keys, points, strict=True):
+                    ax.annotate(f"{value:.3g}", (key[1], value), textcoords="offset points",
+                                xytext=(0, 6), ha="center", fontsize=7)  # fmt: skip
             ax.set_xlabel("envelopes")
             ax.set_ylabel(label)
             ax.set_title(f"{title}, connect-sim, p = {rate:g}", fontsize=10)
+            if len(lines) > 1:
+                ax.legend(fontsize=7)
             ax.set_xticks(sizes)
             ax.xaxis.set_major_formatter(short)
             ax.xaxis.set_minor_formatter(NullFormatter())
@@ -595,6 +652,10 @@ def main() -> None:
     parser.add_argument("--scaling", action="store_true", help="connect-sim alone, sizes below")
     parser.add_argument("--scaling-sizes", type=int, nargs="+", default=SCALING_SIZES)
     parser.add_argument("--scaling-rate", type=float, default=0.01)
+    parser.add_argument(
+        "--scaling-build", nargs="+", choices=list(BUILDS), default=list(BUILDS),
+        help="build up front, with a feed, or both (the default)",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="save the raw measurements")
     parser.add_argument("--from-json", metavar="PATH", help="report (and plot) saved measurements")
     parser.add_argument("--plot", metavar="PATH", help="write an SVG plot (needs matplotlib)")
