@@ -6,10 +6,12 @@ import gc
 import weakref
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 import connect_sim as cs
+from connect_sim.output import RunWriter
 
 
 @pytest.fixture
@@ -76,3 +78,17 @@ def test_a_simulation_stopped_with_work_pending_is_freed_too(mode: str) -> None:
     channel = weakref.ref(result.channel("c"))
     del sim, result, envelope
     assert channel() is None, "a channel outlived its simulation: a reference cycle"
+
+
+@pytest.mark.usefixtures("no_collector")
+def test_a_simulation_written_as_it_went_is_freed_too(tmp_path: Path) -> None:
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    envelope = sim.create_envelope("Lease", [cs.Signer("sue@example.com", "Sue")])
+    sim.send(envelope)
+    with RunWriter(sim, tmp_path / "out") as writer:  # a sink while it runs
+        sim.run()
+    assert len(writer.paths) == 2
+    alive = weakref.ref(sim)
+    del sim, envelope, writer
+    assert alive() is None, "the simulation outlived its last reference: a reference cycle"
