@@ -50,7 +50,23 @@ from .time import HORIZON_MS
 if TYPE_CHECKING:
     from .envelope import Envelope
 
-__all__ = ["History", "Shape", "Step"]
+__all__ = ["History", "Passing", "Shape", "Step"]
+
+
+class Replay:
+    """A history's snapshots made in passing (see :meth:`History.peek`)."""
+
+    __slots__ = ("replayed", "states")
+
+    def __init__(self, replayed: int, states: list[EnvelopeState]) -> None:
+        self.replayed = replayed  # how many of its actions made them
+        self.states = states
+
+
+#: Histories read in passing, by history: a memo of at most :data:`PASSING` of them,
+#: emptied when full (like the renderers' memos: what is made again is the same).
+Passing = dict["History", Replay]
+PASSING: Final = 4096
 
 #: What an action emits: ``(event name, recipient index or NO_RECIPIENT)``, in order
 #: (a number either way, as the event log's column keeps it).
@@ -219,3 +235,33 @@ class History:
     def current(self) -> EnvelopeState:
         """The envelope's state after its latest event."""
         return self.snapshot(self.count)
+
+    def peek(self, k: int, passing: Passing) -> EnvelopeState:
+        """:meth:`snapshot` ``(k)`` without keeping it, for a reader that passes by once.
+
+        A snapshot kept already is that one; any other is made by the same replay,
+        from the last one kept, into ``passing`` (a bounded memo of the histories
+        read in passing, by history: their replay so far), not into the history.
+        A writer that renders a long run's bodies one after the other (every
+        snapshot once, roughly in time order) so keeps a few thousand envelopes'
+        snapshots at a time instead of all of them; it gets equal states, not
+        the kept objects a user reads later.
+        """
+        states = self._states
+        if states is not None and len(states) >= k:
+            return states[k - 1]
+        replay = passing.get(self)
+        if replay is None:
+            if len(passing) >= PASSING:
+                passing.clear()
+            if states is None:
+                replay = Replay(0, [initial_state(self.envelope, self._created)])
+            else:
+                replay = Replay(self._replayed, states[:])
+            passing[self] = replay
+        made = replay.states
+        while len(made) < k:
+            time, kind, index, reason = self.action(replay.replayed)
+            made.extend(state for _, _, state in apply(made[-1], kind, time, index, reason))
+            replay.replayed += 1
+        return made[k - 1]

@@ -47,6 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import report
 from .delivery import Attempt, Skip
+from .delivery.records import in_passing
 from .errors import ConnectSimError
 from .report import Tracer, body_extension, body_name, body_path, summary
 from .result import Result
@@ -532,6 +533,7 @@ class RunWriter:
     def attempt(self, number: int, attempt: Attempt) -> None:
         """Write the ``number``-th attempt's body and trace line."""
         assert self._writer is not None and self._trace is not None
+        attempt = in_passing(attempt)  # its snapshot is read twice here, and kept by nobody
         body, headers = attempt.render()
         record = self._tracer.record(number, attempt, headers)
         path = record["body"]
@@ -545,7 +547,8 @@ class RunWriter:
     def skip(self, skip: Skip) -> None:
         """Write a skip's trace line."""
         assert self._trace is not None
-        _append(self._trace, (_dumps(self._tracer.skip(skip)) + "\n").encode("utf-8"))
+        record = self._tracer.skip(in_passing(skip))
+        _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
 
     def action(self, record: dict[str, Any]) -> None:
         """Write an administrative action's trace line."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .delivery.ledger import REPUBLISHED, SKIPPED
-from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message, Skip
+from .delivery.records import GAVE_UP, SENT_OK, Attempt, Message, Skip, in_passing
 from .envelope import EnvelopeState
 from .formats import JSON_CONTENT_TYPE
 from .render.memo import remember
@@ -218,10 +218,11 @@ def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes | None]]:
     tracer = Tracer(result)
     for kind, item in _in_order(result):
         if isinstance(kind, int):
+            item = in_passing(item)  # nor its snapshot
             body, headers = item.render()
             yield tracer.record(kind, item, headers), body
         else:
-            yield tracer.note(kind, item), None
+            yield tracer.note(kind, in_passing(item) if kind == "skip" else item), None
 
 
 def summary(result: Result) -> dict[str, Any]:

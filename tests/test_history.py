@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import connect_sim as cs
 from connect_sim.envelope import initial_state
@@ -176,3 +178,55 @@ def test_a_history_gives_back_every_action_it_keeps_packed_or_whole() -> None:
     assert pack("view", 16_383) == UNPACKED and pack("view", 16_382) != UNPACKED
     assert list(history.steps).count(UNPACKED) == 2
     assert history.steps[1] >> TIME_SHIFT == HORIZON_MS
+
+
+@given(plan=plans(), data=st.data())
+def test_a_snapshot_read_in_passing_equals_the_kept_one_and_is_not_kept(
+    plan: Plan, data: st.DataObject
+) -> None:
+    from connect_sim import history as history_module
+
+    sim = plan.build("sim")
+    sim.run()
+    histories = list(sim._histories.values())
+    reads = [(number, k) for number, history in enumerate(histories)
+             for k in range(1, history.count + 1)]  # fmt: skip
+    order = data.draw(st.permutations(reads))  # in any order, some kept before
+    kept_first = data.draw(st.sets(st.sampled_from(reads)) if reads else st.just(set()))
+    for number, k in sorted(kept_first):
+        histories[number].snapshot(k)
+    before = [len(history._states or ()) for history in histories]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(history_module, "PASSING", data.draw(st.integers(1, 3)))
+        passing: history_module.Passing = {}
+        peeked = {(n, k): histories[n].peek(k, passing) for n, k in order}
+        assert len(passing) <= history_module.PASSING
+    assert [len(history._states or ()) for history in histories] == before, "peek kept one"
+    for (number, k), state in peeked.items():
+        assert state == histories[number].snapshot(k)
+        if (number, k) in kept_first:
+            assert state is histories[number].snapshot(k), "a kept snapshot is the kept object"
+
+
+def test_writing_a_run_keeps_no_snapshot_but_those_read_before(tmp_path: Path) -> None:
+    from connect_sim.output import write_run
+
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    for number in range(3):
+        envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com"),
+                                                 cs.CarbonCopy("Cc", "cc@example.com")])  # fmt: skip
+        sim.send(envelope, at=timedelta(minutes=number))
+        sim.sign(envelope, "1", at=timedelta(minutes=number + 5))
+    result = sim.run()
+    read = result.attempts[2].snapshot  # envelope-1's snapshots up to its send are kept
+
+    def made() -> dict[str, int]:
+        return {key: len(history._states or ()) for key, history in sim._histories.items()}
+
+    before = made()
+    assert before["envelope-1"] >= 3 and before["envelope-2"] == before["envelope-3"] == 0
+    write_run(result, tmp_path / "out")
+    assert made() == before
+    assert result.attempts[2].snapshot is read
+    assert len(sim._ledger.passing) == 3  # bounded: see History.peek

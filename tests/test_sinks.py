@@ -191,6 +191,15 @@ def test_a_run_written_as_it_goes_is_the_run_written_after(
         write_run(plan.build(mode).run(), folder / f"{mode}-after")
         assert tree(folder / f"{mode}-during") == tree(folder / f"{mode}-after")
         assert sim._ledger.bodies == {}, "the attempts keep no body the writer rendered"
+        control = plan.build(mode)  # what the run itself keeps (an administrator reads)
+        control.run()
+        assert [len(h._states or ()) for h in sim._histories.values()] == [
+            len(h._states or ()) for h in control._histories.values()
+        ], "the writer kept snapshots"
+        # Rendered in passing, the bodies are those the attempts render and keep.
+        for number, attempt in enumerate(sim.attempts, start=1):
+            written = (folder / f"{mode}-during" / report.body_path(number, attempt)).read_bytes()
+            assert written == attempt.body
 
 
 def test_a_payload_error_during_the_run_leaves_the_folder_as_it_was(tmp_path: Path) -> None:

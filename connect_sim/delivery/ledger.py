@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from ..events import EventLog
-    from ..history import History
+    from ..history import History, Passing
     from ..render import Renderer
 
 __all__ = ["NO_STATUS", "OUTCOMES", "PENDING_CODES", "ROW", "SKIPPED", "STATES", "Ledger", "Note"]
@@ -132,7 +132,8 @@ class Ledger:
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
                  "a_status", "a_time", "bodies", "channels", "duplicates", "error_kinds",
                  "errors", "events", "headers", "m_channel", "m_end", "m_event", "m_last",
-                 "m_state", "merged", "notes", "quick", "republished", "unreached")  # fmt: skip
+                 "m_state", "merged", "notes", "passing", "quick", "republished",
+                 "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
@@ -166,6 +167,8 @@ class Ledger:
         self.notes: list[Note] = []
         #: Republished messages by row: (event name, snapshot position, generated time).
         self.republished: dict[int, tuple[str, int, int]] = {}
+        #: Snapshots made for a writer in passing, not kept by their histories (History.peek).
+        self.passing: Passing = {}
 
     @property
     def messages(self) -> int:

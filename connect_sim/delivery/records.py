@@ -64,6 +64,7 @@ __all__ = [
     "Ledger",
     "Message",
     "Skip",
+    "in_passing",
 ]
 
 
@@ -388,13 +389,14 @@ class Attempt:
 
         The same bytes and headers as :attr:`body` and :attr:`headers` (which
         render once and keep the result): what this attempt already keeps is
-        returned, anything else is rendered afresh and not kept.  For a writer
+        returned, anything else is rendered afresh and not kept, nor is the
+        snapshot it was rendered from (see :func:`in_passing`).  For a writer
         that streams a long run to disk one attempt at a time.
         """
         renderer = self._renderer
         body = self._ledger.bodies.get(self._row)
         if body is None:
-            body = renderer.body(self)
+            body = renderer.body(in_passing(self))
         headers = self._ledger.headers.get(self._row)
         return body, renderer.headers(body) if headers is None else dict(headers)
 
@@ -552,3 +554,51 @@ class Skip:
             f"<Skip t={self.time} {self.configuration!r} #{self.message.sequence} "
             f"{self.message.event} (would be try {self.number})>"
         )
+
+
+class _InPassing(Attempt):
+    """An attempt read in passing: its snapshot is not kept by its history."""
+
+    __slots__ = ()
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope state this attempt carried (kept only if it was kept already)."""
+        ledger = self._ledger
+        history = ledger.history(ledger.a_message[self._row])
+        return history.peek(ledger.a_position[self._row], ledger.passing)
+
+
+class _SkipInPassing(Skip):
+    """A skip read in passing: its snapshot is not kept by its history."""
+
+    __slots__ = ()
+
+    @property
+    def snapshot(self) -> EnvelopeState:
+        """The envelope state the attempt would have carried (kept only if it was already)."""
+        message = self.message
+        return message.history.peek(self._position, message._ledger.passing)
+
+
+@overload
+def in_passing(item: Attempt) -> Attempt: ...
+@overload
+def in_passing(item: Skip) -> Skip: ...
+def in_passing(item: Attempt | Skip) -> Attempt | Skip:
+    """The same attempt (or skip), its snapshot made without its history keeping it.
+
+    An envelope keeps every snapshot once made, so that a user reading one
+    twice gets the same object; a writer that reads each of a long run's
+    snapshots once, to render it, would make the run keep them all (about 2
+    KB an envelope).  This view reads them through
+    :meth:`History.peek <connect_sim.history.History.peek>` instead: equal
+    states, kept a few thousand envelopes at a time.
+    """
+    if type(item) in (_InPassing, _SkipInPassing):
+        return item
+    if isinstance(item, Attempt):
+        return _InPassing(item._ledger, item._row)
+    message = item.message
+    return _SkipInPassing(message._ledger, item.time, message._row, item.number, item._position,
+                          item.generated)  # fmt: skip
