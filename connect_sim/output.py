@@ -463,6 +463,11 @@ def _dumps(record: object) -> str:
     return _ENCODER.encode(record)
 
 
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if isinstance(error, ConnectSimError) else f"{type(error).__name__}: {text}"
+
+
 class RunWriter:
     """A run written into a folder while it goes on: a sink (see :mod:`connect_sim.sinks`).
 
@@ -480,8 +485,10 @@ class RunWriter:
     before its end) and renames the run into place; leaving with an error
     (a :class:`~connect_sim.errors.PayloadError` at a body the format cannot
     carry, an ``OSError``, Ctrl-C) removes the staging folder, leaving the
-    folder as it was, and lets the error go on.  The folder rules are the
-    module's.  A writer writes one run, once.
+    folder as it was, and lets the error go on; so does an error in writing
+    that the block catches and goes on after (the writer then refuses, with a
+    :class:`~connect_sim.errors.ConnectSimError`, to put an incomplete run in
+    place).  The folder rules are the module's.  A writer writes one run, once.
     """
 
     def __init__(self, simulation: Simulation, out: str | Path, interrupted: bool = False) -> None:
@@ -497,13 +504,14 @@ class RunWriter:
         self._writer: _Writer | None = None
         self._trace: IO[bytes] | None = None
         self._used = False
+        self._broken: str | None = None  # what went wrong in one of the sink's methods
 
     def __repr__(self) -> str:
         return f"RunWriter(out={self._out!r})"
 
     def __enter__(self) -> RunWriter:
         if self._used:
-            raise ConnectSimError(f"{self!r} has written its run already: make a new one")
+            raise ConnectSimError(f"{self!r} was used already: a RunWriter writes one run once")
         self._used = True
         if self._target is None:  # write_run checks it first
             self._target = _inspect(self._out)
@@ -523,6 +531,10 @@ class RunWriter:
             return
         try:
             self._simulation.remove_sink(self)  # the rest of the trace, as it stands
+            if self._broken is not None:  # caught inside the block: the run is not whole
+                raise ConnectSimError(
+                    f"{self._out}: the run was not written: {self._broken}; nothing was written"
+                )
             self._finish()
         except BaseException:
             self._abandon()
@@ -533,35 +545,49 @@ class RunWriter:
     def attempt(self, number: int, attempt: Attempt) -> None:
         """Write the ``number``-th attempt's body and trace line."""
         assert self._writer is not None and self._trace is not None
-        attempt = in_passing(attempt)  # its snapshot is read twice here, and kept by nobody
-        body, headers = attempt.render()
-        record = self._tracer.record(number, attempt, headers)
-        path = record["body"]
+        try:
+            attempt = in_passing(attempt)  # its snapshot is read twice here, and kept by nobody
+            body, headers = attempt.render()
+            record = self._tracer.record(number, attempt, headers)
+            path = record["body"]
+            if self._writer.target.foreign:  # usually none: files in bodies/ not the run's
+                self._refuse_foreign(path, number, body_extension(attempt))
+            self._writer.add_body(path, body)
+            self._line(record)
+        except BaseException as error:
+            self._broke(error)
+            raise
         self._claim.add(number, body_extension(attempt))
-        foreign = self._writer.target.foreign
-        if foreign:  # usually none: something in bodies/ that the earlier run did not write
-            self._refuse_foreign(path)
-        self._writer.add_body(path, body)
-        _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
 
     def skip(self, skip: Skip) -> None:
         """Write a skip's trace line."""
-        assert self._trace is not None
-        record = self._tracer.skip(in_passing(skip))
-        _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
+        self._line(self._tracer.skip(in_passing(skip)))
 
     def action(self, record: dict[str, Any]) -> None:
         """Write an administrative action's trace line."""
-        assert self._trace is not None
-        _append(self._trace, (_dumps(self._tracer.action(record)) + "\n").encode("utf-8"))
+        self._line(self._tracer.action(record))
 
-    def _refuse_foreign(self, path: str) -> None:
+    def _line(self, record: dict[str, Any]) -> None:
+        assert self._trace is not None
+        try:
+            _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
+        except BaseException as error:
+            self._broke(error)
+            raise
+
+    def _broke(self, error: BaseException) -> None:
+        if self._broken is None:
+            self._broken = _one_line(error)
+
+    def _refuse_foreign(self, path: str, number: int, extension: str) -> None:
         """Refuse a body whose name or folder is taken by a file the earlier run did not write."""
         inner = path.partition("/")[2]  # relative to bodies/
         folder = inner.partition("/")[0]
         assert self._target is not None
         if inner in self._target.foreign or folder in self._target.foreign:
-            self._target.check_free(self._claim)  # its own words for the refusal
+            claim = _Claim(self._claim.count, dict(self._claim.last))
+            claim.add(number, extension)
+            self._target.check_free(claim)  # its own words for the refusal
             raise AssertionError(f"check_free let {path} through")  # pragma: no cover
 
     def _finish(self) -> None:

@@ -251,11 +251,18 @@ class Scheduler:
         callback(argument)
         return True
 
-    def run(self, perform: Callable[[Any], None], until: int | None = None) -> None:
+    def run(
+        self,
+        perform: Callable[[Any], None],
+        until: int | None = None,
+        between: Callable[[], None] | None = None,
+    ) -> None:
         """Run everything in order until nothing is left, or until the clock would pass ``until``.
 
         Each action is run by ``perform(action)``, each timer by its own callback.
         Work at ``until`` itself runs; the clock ends at ``until`` if it was given.
+        ``between``, if given, is called after each action and after each instant's
+        timers: between callbacks, where nothing is half done.
         """
         if self._incoming or self._late:
             self._merge()
@@ -297,6 +304,8 @@ class Scheduler:
                     actions[index - 1] = _DONE  # performed: freed as the run goes
                 if self._incoming:  # an action added while running
                     self._defer()
+                if between is not None:
+                    between()
                 continue
             if next_timer is None or next_timer > end:
                 break
@@ -317,5 +326,7 @@ class Scheduler:
             self._done_with(next_timer)
             if self._incoming:
                 self._defer()
+            if between is not None:
+                between()
         if until is not None and until > self.now:
             self.now = until

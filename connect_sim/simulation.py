@@ -54,6 +54,15 @@ from .time import (
 
 __all__ = ["Action", "Simulation"]
 
+
+class _FromSink(Exception):
+    """A sink's InvalidAction or InvalidOperation, carried past run()'s ``put_back``."""
+
+    def __init__(self, error: InvalidAction | InvalidOperation) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 When = timedelta | str | datetime
 
 #: One step of the timeline: ``(time, kind, envelope id, recipient index or None,
@@ -622,8 +631,9 @@ class Simulation:
         called in the order of the trace, each item once, from the run's first
         (what a run made before the sink was added comes first).  The run hands
         over what is final every :data:`~connect_sim.sinks.BATCH` attempts or so
-        and at the end of each :meth:`run` and :meth:`step`;
-        :meth:`remove_sink` hands over the rest.  A sink that writes what it is
+        and at the end of each :meth:`run` that ends normally and each
+        :meth:`step`; :meth:`remove_sink` hands over the rest.  An item whose
+        method raised is handed over again the next time.  A sink that writes what it is
         handed and lets it go keeps a long run's trace out of memory
         (:class:`connect_sim.output.RunWriter` writes a run's folder this way).
 
@@ -653,13 +663,17 @@ class Simulation:
 
         The rest is every item not handed over yet, attempts still in flight
         included, as they stand (what :func:`connect_sim.report.trace_records`
-        would say of them now).  A sink not added is a
+        would say of them now).  Called from inside one of the sink's own
+        methods, the handing going on hands over the rest (or, without
+        ``rest``, stops after the current item).  A sink not added is a
         :class:`~connect_sim.ConfigurationError`.
         """
         for number, (added, cursor) in enumerate(self._sinks):
             if added is sink:
                 del self._sinks[number]
-                if rest:
+                if cursor.giving:  # from inside its own method: the give going on ends it
+                    cursor.stop = "rest" if rest else "now"
+                elif rest:
                     cursor.give(sink, final=True)
                 return
         raise ConfigurationError(f"remove_sink: {sink!r} is not a sink of this simulation")
@@ -667,21 +681,24 @@ class Simulation:
     def _give_sinks(self) -> None:
         """Hand every sink what is final (between callbacks: see :mod:`connect_sim.sinks`)."""
         for sink, cursor in list(self._sinks):
-            cursor.give(sink)
+            if any(added is sink for added, _ in self._sinks):  # not removed meanwhile
+                cursor.give(sink)
 
-    def _perform_and_give(self) -> Callable[[Action], None]:
-        """``_perform``, handing the sinks what is final every :data:`BATCH` attempts."""
+    def _every_batch(self) -> Callable[[], None]:
+        """What the scheduler calls between callbacks: the sinks' turn every :data:`BATCH`."""
         ledger = self._ledger
-        perform = self._perform
         due = [ledger.attempts + BATCH]
 
-        def perform_and_give(action: Action) -> None:
-            perform(action)
+        def between() -> None:
             if ledger.attempts >= due[0]:
-                self._give_sinks()
+                try:
+                    self._give_sinks()
+                except (InvalidAction, InvalidOperation) as error:
+                    # A sink's own error, not the action's: run() must not put it back.
+                    raise _FromSink(error) from error
                 due[0] = ledger.attempts + BATCH
 
-        return perform_and_give
+        return between
 
     # -- running -------------------------------------------------------------------
 
@@ -798,7 +815,9 @@ class Simulation:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.scheduler.run(self._perform_and_give() if self._sinks else self._perform, limit)
+            self.scheduler.run(self._perform, limit, self._every_batch() if self._sinks else None)
+        except _FromSink as wrapped:
+            raise wrapped.error from None
         except (InvalidAction, InvalidOperation):
             self.scheduler.put_back()  # it changed nothing: the next run meets it again
             raise

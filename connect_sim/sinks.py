@@ -28,15 +28,21 @@ hands out everything, ended or not, as it stands: then it has given exactly
 the records :func:`~connect_sim.report.trace_records` makes of the run, in
 the same order; ``tests/test_sinks.py`` holds the two to each other.
 
-When the simulation hands its sinks what is final: after a scenario action
-(or a feed's turn) once :data:`BATCH` more attempts have been made, and at
-the end of every :meth:`~connect_sim.Simulation.run` and
-:meth:`~connect_sim.Simulation.step`.  Without a sink the run does none of
-this.
+When the simulation hands its sinks what is final: between the scheduler's
+callbacks (after an action, a feed's turn, or an instant's timers) once
+:data:`BATCH` more attempts have been made, and at the end of every
+:meth:`~connect_sim.Simulation.run` that ends normally and of every
+:meth:`~connect_sim.Simulation.step`.  An item counts as handed over once
+the sink's method has returned, so one whose method raised comes again the
+next time.  A sink's :class:`~connect_sim.InvalidAction` or
+:class:`~connect_sim.InvalidOperation` leaves the run as it is (its action
+done), unlike an action's own, which is put back.  Without a sink the run
+does none of this.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -48,8 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BATCH", "Sink", "TraceCursor", "check_sink"]
 
-#: The attempts made between two handings to the sinks, at most (but for the run's
-#: timers: a SIM queue flushing its backlog after a retry makes many at once).
+#: The attempts made between two handings to the sinks, about (one callback, a SIM
+#: queue flushing its backlog after a retry say, may make many at once).
 BATCH: Final = 1024
 
 #: An item of the trace, as a cursor hands it out: ``(number, attempt)`` (numbered
@@ -78,22 +84,39 @@ class Sink(Protocol):
 
 
 def check_sink(sink: object) -> Sink:
-    """``sink``, if it has a sink's three methods; else the library's error naming the missing."""
+    """``sink``, if it has a sink's three methods; else the library's error saying why not."""
+    if isinstance(sink, type):
+        raise ConfigurationError(
+            f"sink: got the class {sink.__name__}; give an object of it ({sink.__name__}())"
+        )
     missing = [name for name in ("attempt", "skip", "action")
                if not callable(getattr(sink, name, None))]  # fmt: skip
     if missing:
         raise ConfigurationError(
-            f"sink: {sink!r} has no {', '.join(missing)} method"
-            f"{'s' if len(missing) > 1 else ''}; a sink needs attempt(number, attempt), "
-            "skip(skip) and action(record)"
+            f"sink: {sink!r} lacks {' and '.join(missing)}; a sink has the methods "
+            "attempt(number, attempt), skip(skip) and action(record)"
         )
+    for name, arguments in (("attempt", (1, None)), ("skip", (None,)), ("action", ({},))):
+        try:
+            inspect.signature(getattr(sink, name)).bind(*arguments)
+        except TypeError as error:
+            wanted = {"attempt": "(number, attempt)", "skip": "(skip)", "action": "(record)"}
+            raise ConfigurationError(
+                f"sink: {sink!r}: {name}{wanted[name]} cannot be called so: {error}"
+            ) from None
+        except ValueError:  # no signature to read (a builtin): it is called as it is
+            pass
     return sink  # type: ignore[return-value]
 
 
 class TraceCursor:
-    """A place in a run's trace: what has been handed out so far (see the module's doc)."""
+    """A place in a run's trace: what has been handed out so far (see the module's doc).
 
-    __slots__ = ("_ledger", "attempts", "notes")
+    An item counts as handed out once the sink's method for it has returned: an
+    item whose method raised is handed out again the next time.
+    """
+
+    __slots__ = ("_ledger", "attempts", "giving", "notes", "stop")
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
@@ -101,32 +124,59 @@ class TraceCursor:
         self.attempts = 0
         #: The notes handed out so far.
         self.notes = 0
+        #: True while :meth:`give` is handing out.
+        self.giving = False
+        #: Set while giving by a removal from inside a sink's method: ``"rest"`` hands
+        #: out everything left before it stops, ``"now"`` stops after the current item.
+        self.stop: str | None = None
 
-    def take(self, final: bool = False) -> Iterator[TraceItem]:
-        """The items after the last one handed out that are final (or, with ``final``, all)."""
+    def _next(self, final: bool) -> TraceItem | None:
+        """The next item, if it is final (or, with ``final``, whatever it is); not taken yet."""
         ledger = self._ledger
         notes = ledger.notes
-        while True:
-            while self.notes < len(notes) and notes[self.notes][0] <= self.attempts:
-                _, kind, details = notes[self.notes]
-                self.notes += 1
-                yield (kind, Skip(ledger, *details) if kind == "skip" else details)
-            row = self.attempts
-            if row >= ledger.attempts:
-                return
-            if ledger.quick:
-                ledger.flush()  # rows delivered at once: into the columns, to be read
-            if not final and not ledger.a_outcome[row]:
-                return  # in flight: this and what follows wait
-            self.attempts = row + 1
-            yield row + 1, Attempt(ledger, row)
+        if self.notes < len(notes) and notes[self.notes][0] <= self.attempts:
+            _, kind, details = notes[self.notes]
+            # An action's record is the ledger's own: a copy goes out.
+            return (kind, Skip(ledger, *details) if kind == "skip" else dict(details))
+        row = self.attempts
+        if row >= ledger.attempts:
+            return None
+        if ledger.quick:
+            ledger.flush()  # rows delivered at once: into the columns, to be read
+        if not final and not ledger.a_outcome[row]:
+            return None  # in flight: this and what follows wait
+        return row + 1, Attempt(ledger, row)
+
+    def _taken(self, item: TraceItem) -> None:
+        if isinstance(item[0], int):
+            self.attempts += 1
+        else:
+            self.notes += 1
+
+    def take(self, final: bool = False) -> Iterator[TraceItem]:
+        """The items after the last one handed out that are final (or, with ``final``, all).
+
+        Each is handed out once the consumer asks for the next one.
+        """
+        while (item := self._next(final)) is not None:
+            yield item
+            self._taken(item)
 
     def give(self, sink: Sink, final: bool = False) -> None:
-        """Hand ``sink`` every item :meth:`take` gives, each to its method."""
-        for kind, item in self.take(final):
-            if isinstance(kind, int):
-                sink.attempt(kind, item)
-            elif kind == "skip":
-                sink.skip(item)
-            else:
-                sink.action(item)
+        """Hand ``sink`` every item :meth:`take` would give, each to its method, in turn."""
+        self.giving = True
+        try:
+            while self.stop != "now":
+                item = self._next(final or self.stop == "rest")
+                if item is None:
+                    return
+                kind, value = item
+                if isinstance(kind, int):
+                    sink.attempt(kind, value)
+                elif kind == "skip":
+                    sink.skip(value)
+                else:
+                    sink.action(value)
+                self._taken(item)
+        finally:
+            self.giving = False

@@ -9,6 +9,7 @@ after every attempt (``BATCH`` made 1) as well as in batches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,9 +164,9 @@ def test_what_is_not_a_sink_is_refused_with_what_it_lacks() -> None:
         def attempt(self, number: int, attempt: cs.Attempt) -> None:
             pass
 
-    with pytest.raises(cs.ConfigurationError, match="has no skip, action methods"):
+    with pytest.raises(cs.ConfigurationError, match="lacks skip and action; a sink has"):
         sim.add_sink(Half())  # type: ignore[arg-type]
-    with pytest.raises(cs.ConfigurationError, match="has no attempt, skip, action methods"):
+    with pytest.raises(cs.ConfigurationError, match="lacks attempt and skip and action"):
         sim.add_sink(print)  # type: ignore[arg-type]
     recorder = Recorder(sim)
     sim.add_sink(recorder)
@@ -220,7 +221,12 @@ def test_a_payload_error_during_the_run_leaves_the_folder_as_it_was(tmp_path: Pa
     writer = RunWriter(parse_scenario(text, "seed.toml").build(), tmp_path / "other")
     with writer:
         pass
-    with pytest.raises(cs.ConnectSimError, match="has written its run already"), writer:
+    with (
+        pytest.raises(
+            cs.ConnectSimError, match="was used already: a RunWriter writes one run once"
+        ),
+        writer,
+    ):
         pass
 
 
@@ -238,3 +244,151 @@ def test_an_error_inside_the_block_leaves_no_folder(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         interrupted_run()
     assert not (tmp_path / "new").exists()
+
+
+def seed_sim(mode: str = "sim") -> cs.Simulation:
+    sim = cs.Simulation(mode=mode, seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    env = sim.create_envelope("Hi", [cs.Signer("Sue", "sue@example.com")])
+    sim.send(env)
+    return sim
+
+
+def test_an_item_whose_method_raised_is_handed_over_again() -> None:
+    class Once(Recorder):
+        failed = False
+
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            if number == 2 and not self.failed:
+                self.failed = True
+                raise OSError("a hiccup")
+            super().attempt(number, attempt)
+
+    sim = seed_sim()
+    sink = Once(sim)
+    sim.add_sink(sink)
+    with pytest.raises(OSError, match="a hiccup"):
+        sim.run()
+    sim.remove_sink(sink)
+    assert sink.records == after_the_run(cs.Result(sim))  # attempt 2 came again, once
+
+
+def test_a_sinks_invalid_action_leaves_the_action_done() -> None:
+    class Refusing(Recorder):
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            raise cs.InvalidAction("the sink refuses", envelope="e", action="send", status="sent")
+
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    for number in range(600):  # enough attempts for a handing during the run
+        at = timedelta(seconds=number)
+        sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com")], at=at), at=at)
+    refusing = Refusing(sim)
+    sim.add_sink(refusing)
+    with batch(1), pytest.raises(cs.InvalidAction, match="the sink refuses"):
+        sim.run()
+    sim.remove_sink(refusing, rest=False)
+    result = sim.run()  # goes on: no action is met twice
+    assert len(result.received("c")) == 1_200
+
+
+def test_a_sink_removed_by_another_gets_nothing_more() -> None:
+    sim = seed_sim()
+    second = Recorder(sim)
+
+    class First(Recorder):
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            super().attempt(number, attempt)
+            if number == 1:
+                sim.remove_sink(second, rest=False)
+
+    first = First(sim)
+    sim.add_sink(first)
+    sim.add_sink(second)
+    sim.run()
+    assert len(first.records) == 2 and second.records == []
+
+
+@pytest.mark.parametrize("rest", [True, False])
+def test_a_sink_that_removes_itself_gets_the_rest_once_or_nothing(rest: bool) -> None:
+    sim = seed_sim()
+
+    class Leaving(Recorder):
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            super().attempt(number, attempt)
+            if number == 1:
+                sim.remove_sink(self, rest=rest)
+
+    leaving = Leaving(sim)
+    sim.add_sink(leaving)
+    sim.run()
+    expected = after_the_run(cs.Result(sim))
+    assert leaving.records == (expected if rest else expected[:1])
+
+
+def test_an_action_record_is_the_sinks_own_copy() -> None:
+    sim = seed_sim()
+    sim.pause("c", at="1s")
+
+    class Spoiling(Recorder):
+        def action(self, record: dict[str, Any]) -> None:
+            super().action(record)
+            record["time"] = "spoilt"
+
+    sim.add_sink(Spoiling(sim))
+    result = sim.run()
+    assert [r["action"] for r in report.trace_records(result) if "action" in r] == ["pause"]
+    assert all(r["time"] != "spoilt" for r in report.trace_records(result))
+
+
+def test_attempts_made_by_timers_are_handed_over_during_the_run() -> None:
+    # Under Aggregate every attempt comes from a timer (the aggregation window).
+    sim = cs.Simulation(mode="aggregate", seed=1)
+    sim.add_configuration(cs.Configuration(name="c"))
+    for _ in range(3_000):
+        sim.send(sim.create_envelope("Hi", [cs.Signer("Sue", "s@example.com")]))
+    recorder = Recorder(sim)
+    sim.add_sink(recorder)
+    sim.run(until="1h")
+    assert len(recorder.records) == len(sim.attempts) >= 3_000
+    assert recorder.clocks[0] < sim.now
+
+
+def test_a_writer_whose_error_was_caught_does_not_put_the_run_in_place(tmp_path: Path) -> None:
+    from connect_sim.scenario import parse_scenario
+
+    text = SEED.read_text(encoding="utf-8").replace(
+        'name = "listener"', 'name = "listener"\nformat = "xml"'
+    )
+    bad = text.replace('subject = "Please sign"', 'subject = "Please \\u0007 sign"')
+    sim = parse_scenario(bad, "bad.toml").build()
+    out = tmp_path / "out"
+
+    def caught_and_went_on() -> None:
+        with RunWriter(sim, out), contextlib.suppress(cs.PayloadError):
+            sim.run()  # and go on: the writer must not keep what it could not write
+
+    with pytest.raises(cs.PayloadError, match="U\\+0007"):
+        caught_and_went_on()
+    assert not out.exists()
+
+
+def test_what_add_sink_refuses_says_why() -> None:
+    sim = seed_sim()
+
+    class Sink:
+        def attempt(self, number: int, attempt: cs.Attempt) -> None: ...
+        def skip(self, skip: Any) -> None: ...
+        def action(self, record: dict[str, Any]) -> None: ...
+
+    class Short(Sink):
+        def attempt(self, attempt: cs.Attempt) -> None:  # type: ignore[override]
+            pass
+
+    with pytest.raises(cs.ConfigurationError, match=r"got the class Sink; give an object"):
+        sim.add_sink(Sink)  # type: ignore[arg-type]
+    with pytest.raises(
+        cs.ConfigurationError, match=r"attempt\(number, attempt\) cannot be called"
+    ):
+        sim.add_sink(Short())
+    sim.add_sink(Sink())
