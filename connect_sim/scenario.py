@@ -11,6 +11,7 @@ format is documented in ``docs/scenario-format.md``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
@@ -519,10 +520,96 @@ def _no_answer(value: object) -> object:
     return value
 
 
+def _share_texts(data: dict[str, Any], memo: dict[str, str]) -> None:
+    """Make every repeated text of ``data`` one object, in place (keys and values).
+
+    The parser makes a new string for every key and value it reads, so a file
+    of 200,000 envelopes and 600,000 actions held about 800 MB, most of it the
+    same few keys (``at``, ``envelope``, ``do``) and values (``"sign"``, a
+    recipient's name) again and again.  ``memo`` holds the texts seen so far;
+    the tables stay the same objects, in the same order (a walk with a stack,
+    so no nesting the parser accepts is too deep for it).
+    """
+    share = memo.setdefault
+    stack: list[dict[str, Any] | list[Any]] = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            items = [(share(key, key), share(item, item) if type(item) is str else item)
+                     for key, item in value.items()]  # fmt: skip
+            value.clear()
+            value.update(items)
+            stack.extend(item for _, item in items if isinstance(item, dict | list))
+        else:
+            for index, item in enumerate(value):
+                if type(item) is str:
+                    value[index] = share(item, item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+
+
+# A top-level [[envelope]] or [[action]] header, alone on its line: where _read cuts,
+# into pieces of at most _PIECE such tables (fewer calls of the parser, little held).
+_PIECE: Final = 256
+_CUT: Final = re.compile(r"^\[\[(envelope|action)\]\][ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+
+
+def _read(text: str) -> dict[str, Any]:
+    """The TOML document ``text``, as ``tomllib.loads`` reads it, read piece by piece.
+
+    Theory of operation: a large scenario file is mostly ``[[envelope]]`` and
+    ``[[action]]`` tables, and parsing it whole holds every table's strings at
+    once (947 MB at the peak for a 100 MB file) before any could be shared.
+    So the text is cut before such header lines (every :data:`_PIECE` of
+    them, and where the key changes), and each piece is parsed alone and its
+    texts shared (:func:`_share_texts`) before the next is read: the peak is
+    what the shared tables hold (440 MB for that file).  The pieces give the
+    whole document's tables exactly when every piece parses, each piece
+    after the first holds only the array its headers add to (one key, a
+    list: a ``[envelope.x]`` or ``[[envelope.recipients]]`` inside it belongs
+    to its last table, as in the whole file), and the first piece does not
+    hold that key (a static ``action = [...]`` or an ``[action]`` table there
+    makes the whole file an error).  A cut inside a multi-line string leaves
+    that string unclosed in its piece, which fails to parse.  Whenever a
+    rule does not hold, the whole text is parsed instead, so a file the
+    pieces cannot read gives tomllib's own result or error, with its line
+    numbers.
+    """
+    # Where each piece begins, and its key: up to _PIECE headers of one key in a row.
+    cuts: list[tuple[int, str]] = []
+    count = 0
+    for match in _CUT.finditer(text):
+        key = match.group(1)
+        if not cuts or cuts[-1][1] != key or count == _PIECE:
+            cuts.append((match.start(), key))
+            count = 0
+        count += 1
+    memo: dict[str, str] = {}
+    if cuts:
+        try:
+            data = tomllib.loads(text[: cuts[0][0]])
+            _share_texts(data, memo)
+            first = set(data)
+            ends = [begin for begin, _ in cuts[1:]] + [len(text)]
+            for (begin, key), end in zip(cuts, ends, strict=True):
+                piece = tomllib.loads(text[begin:end])
+                tables = piece.get(key)
+                if len(piece) != 1 or not isinstance(tables, list) or key in first:
+                    raise ValueError("not a piece of the array it starts")
+                _share_texts(piece, memo)
+                data.setdefault(key, []).extend(tables)
+            return data
+        except (tomllib.TOMLDecodeError, ValueError):
+            memo.clear()  # and read it whole, for tomllib's own answer
+    data = tomllib.loads(text)
+    _share_texts(data, memo)
+    return data
+
+
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Check a scenario given as TOML text."""
     try:
-        data = tomllib.loads(text)
+        data = _read(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: TOML syntax error: {error}") from None
     except RecursionError:  # arrays or tables nested thousands deep

@@ -215,3 +215,54 @@ def test_broken_toml_text_raises_only_scenario_error(text: str) -> None:
         trace_records(simulation.run())
     except (cs.InvalidAction, cs.PayloadError) as error:
         check(type(error).__name__, str(error))
+
+
+# Pieces of TOML text around the headers a scenario file is cut at: tables of
+# both arrays, sub-tables of their last tables, headers written otherwise, a cut
+# inside a multi-line string, static arrays and tables of the same keys, CRLF,
+# comments, and plain mistakes.
+FRAGMENTS = [
+    "[simulation]\nseed = 1\n",
+    '[[configuration]]\nname = "c"\n',
+    'configuration = [{ name = "d" }]\n',
+    '[[envelope]]\nid = "e1"\n',
+    '[[envelope]]  # a comment\nid = "e2"\nrecipients = [\n  { id = "s", type = "signer" },\n]\n',
+    '[[ envelope ]]\nid = "e3"\n',
+    '[["action"]]\nat = "1s"\n',
+    '[[action]]\nat = "2s"\nenvelope = "e1"\ndo = "send"\n',
+    '[[action]]\r\nat = "3s"\r\n',
+    "[envelope.extra]\nx = 1\n",
+    '[[envelope.recipients]]\nid = "r"\n',
+    "[[action.sub]]\ny = 2\n",
+    'note = """\n[[action]]\nstill text\n"""\n',
+    "lit = '''\n[[envelope]]\n'''\n",
+    'action = [{ at = "0s" }]\n',
+    "[action]\nz = 1\n",
+    "envelope.dotted = 1\n",
+    "# only a comment\n",
+    'k = "v"\n',
+    '[[envelope]]\nk = "v"\nk = "w"\n',
+    "bad = \n",
+    "\n",
+]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12), st.sampled_from([1, 2, 256]))
+def test_a_file_read_in_pieces_is_the_file_read_whole(pieces: list[str], size: int) -> None:
+    import pytest
+
+    from connect_sim import scenario
+
+    text = "".join(pieces)
+    try:
+        whole: object = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        whole = f"error: {error}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scenario, "_PIECE", size)
+        try:
+            read: object = scenario._read(text)
+        except tomllib.TOMLDecodeError as error:
+            read = f"error: {error}"
+    assert read == whole
