@@ -184,6 +184,7 @@ def _run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.file)
     check_run_folder(args.out)  # refuse the folder now, not after building
     sim = scenario.build(mode=args.mode, seed=args.seed)
+    del scenario  # built once: its tables are free for the run (a large file's are large)
     try:
         with RunWriter(sim, args.out) as writer:  # written as the run goes
             result = sim.run()
