@@ -592,15 +592,17 @@ def _read(text: str) -> dict[str, Any]:
             first = set(data)
             ends = [begin for begin, _ in cuts[1:]] + [len(text)]
             for (begin, key), end in zip(cuts, ends, strict=True):
+                if key in first:  # before the piece is parsed: the whole file is wrong first
+                    raise ValueError("the key is the first piece's")
                 piece = tomllib.loads(text[begin:end])
                 tables = piece.get(key)
-                if len(piece) != 1 or not isinstance(tables, list) or key in first:
+                if len(piece) != 1 or not isinstance(tables, list):
                     raise ValueError("not a piece of the array it starts")
                 _share_texts(piece, memo)
                 data.setdefault(key, []).extend(tables)
             return data
-        except (tomllib.TOMLDecodeError, ValueError):
-            memo.clear()  # and read it whole, for tomllib's own answer
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+            memo.clear()  # and read it whole, for tomllib's own answer (or error)
     data = tomllib.loads(text)
     _share_texts(data, memo)
     return data

@@ -266,3 +266,19 @@ def test_a_file_read_in_pieces_is_the_file_read_whole(pieces: list[str], size: i
         except tomllib.TOMLDecodeError as error:
             read = f"error: {error}"
     assert read == whole
+
+
+def test_a_piece_nested_too_deeply_after_a_wrong_first_piece_gives_tomllibs_error() -> None:
+    # Found by a reviewer: the whole file fails at the header, before the deep piece.
+    import re
+
+    import pytest
+
+    from connect_sim import scenario
+
+    for first in ("envelope = 1\n", "[envelope]\n", "envelope = []\n"):
+        text = first + "[[envelope]]\nx = " + "[" * 2000 + "]" * 2000 + "\n"
+        with pytest.raises(tomllib.TOMLDecodeError) as whole:
+            tomllib.loads(text)
+        with pytest.raises(tomllib.TOMLDecodeError, match=re.escape(str(whole.value))):
+            scenario._read(text)
