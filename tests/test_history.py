@@ -94,7 +94,8 @@ def test_snapshots_made_as_the_run_goes_equal_those_made_after_it(mode: str, pla
     assert everything_read(run, result) == everything_read(stepped, cs.Result(stepped))
 
 
-def test_a_run_that_reads_nothing_makes_no_snapshot() -> None:
+def three_leases() -> cs.Simulation:
+    """Three envelopes, each a signer and a carbon copy, sent and signed: not run yet."""
     sim = cs.Simulation(seed=1)
     sim.add_configuration(cs.Configuration(name="c"))
     for number in range(3):
@@ -102,6 +103,11 @@ def test_a_run_that_reads_nothing_makes_no_snapshot() -> None:
                                                  cs.CarbonCopy("Cc", "cc@example.com")])  # fmt: skip
         sim.send(envelope, at=timedelta(minutes=number))
         sim.sign(envelope, "1", at=timedelta(minutes=number + 5))
+    return sim
+
+
+def test_a_run_that_reads_nothing_makes_no_snapshot() -> None:
+    sim = three_leases()
     result = sim.run()
     assert len(result.attempts) == 3 * 7
     assert all(history._states is None for history in sim._histories.values())
@@ -211,13 +217,7 @@ def test_a_snapshot_read_in_passing_equals_the_kept_one_and_is_not_kept(
 def test_writing_a_run_keeps_no_snapshot_but_those_read_before(tmp_path: Path) -> None:
     from connect_sim.output import write_run
 
-    sim = cs.Simulation(seed=1)
-    sim.add_configuration(cs.Configuration(name="c"))
-    for number in range(3):
-        envelope = sim.create_envelope("Lease", [cs.Signer("Sue", "sue@example.com"),
-                                                 cs.CarbonCopy("Cc", "cc@example.com")])  # fmt: skip
-        sim.send(envelope, at=timedelta(minutes=number))
-        sim.sign(envelope, "1", at=timedelta(minutes=number + 5))
+    sim = three_leases()
     result = sim.run()
     read = result.attempts[2].snapshot  # envelope-1's snapshots up to its send are kept
 
