@@ -544,20 +544,19 @@ class RunWriter:
 
     def attempt(self, number: int, attempt: Attempt) -> None:
         """Write the ``number``-th attempt's body and trace line."""
-        assert self._writer is not None and self._trace is not None
+        assert self._writer is not None and self._target is not None
+        extension = body_extension(attempt)
         try:
-            attempt = in_passing(attempt)  # its snapshot is read twice here, and kept by nobody
-            body, headers = attempt.render()
-            record = self._tracer.record(number, attempt, headers)
+            record, body = self._tracer.rendered(number, attempt)
             path = record["body"]
-            if self._writer.target.foreign:  # usually none: files in bodies/ not the run's
-                self._refuse_foreign(path, number, body_extension(attempt))
+            if self._target.foreign:  # usually none: files in bodies/ not the run's
+                self._refuse_foreign(path, number, extension)
             self._writer.add_body(path, body)
             self._line(record)
         except BaseException as error:
             self._broke(error)
             raise
-        self._claim.add(number, body_extension(attempt))
+        self._claim.add(number, extension)  # once written: one that failed comes again
 
     def skip(self, skip: Skip) -> None:
         """Write a skip's trace line."""

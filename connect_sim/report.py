@@ -145,6 +145,16 @@ class Tracer:
         """A skip's or an action's record, as the trace order hands them out."""
         return self.skip(details) if kind == "skip" else self.action(details)
 
+    def rendered(self, number: int, attempt: Attempt) -> tuple[dict[str, Any], bytes]:
+        """The ``number``-th attempt's record and body, rendered in passing (nothing kept).
+
+        Neither the body, the headers nor the snapshot they are made from is kept by
+        the attempt or its envelope (see :func:`~connect_sim.delivery.records.in_passing`).
+        """
+        attempt = in_passing(attempt)  # its snapshot is read twice here
+        body, headers = attempt.render()
+        return self.record(number, attempt, headers), body
+
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
         """The ``number``-th attempt's record, with its (rendered) ``headers``."""
         message = attempt.message
@@ -218,9 +228,7 @@ def iter_trace(result: Result) -> Iterator[tuple[dict[str, Any], bytes | None]]:
     tracer = Tracer(result)
     for kind, item in _in_order(result):
         if isinstance(kind, int):
-            item = in_passing(item)  # nor its snapshot
-            body, headers = item.render()
-            yield tracer.record(kind, item, headers), body
+            yield tracer.rendered(kind, item)
         else:
             yield tracer.note(kind, in_passing(item) if kind == "skip" else item), None
 
