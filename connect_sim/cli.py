@@ -21,7 +21,7 @@ from typing import NoReturn
 from . import __version__
 from .errors import ConnectSimError, InvalidAction, InvalidOperation, PayloadError
 from .operations import LogEntry
-from .output import BODIES, RunWriter, check_run_folder, write_run
+from .output import BODIES, BODIES_FILE, LAYOUTS, RunWriter, check_run_folder, write_run
 from .report import comparison, counts_table, text_table
 from .result import Result
 from .scenario import Scenario, load_scenario, parse_scenario
@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="folder for trace.jsonl, summary.json and bodies/: new, empty or an earlier run",
     )
+    run.add_argument(
+        "--bodies",
+        choices=LAYOUTS,
+        default="files",
+        help="a file per body under bodies/ (files, the default) or one bodies.jsonl",
+    )
     failures = commands.add_parser(
         "failures", help="a scenario's failure log at an instant, as DocuSign lists it"
     )
@@ -120,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
         help="with --pace, wait at most this many seconds for a step (2)",
     )
     forward.add_argument("--out", help="also write the run here, as run --out does")
+    forward.add_argument(
+        "--bodies", choices=LAYOUTS, help="with --out: as run --bodies (default files)"
+    )
     receive = commands.add_parser(
         "receive", help="a capture listener: receive Connect messages and print a line each"
     )
@@ -186,7 +195,7 @@ def _run(args: argparse.Namespace) -> None:
     sim = scenario.build(mode=args.mode, seed=args.seed)
     del scenario  # built once: its tables are free for the run (a large file's are large)
     try:
-        with RunWriter(sim, args.out) as writer:  # written as the run goes
+        with RunWriter(sim, args.out, bodies=args.bodies) as writer:  # as the run goes
             result = sim.run()
     except PayloadError as error:  # a body the format cannot carry: name the file too
         raise PayloadError(f"{args.file}: {error}") from None
@@ -195,7 +204,8 @@ def _run(args: argparse.Namespace) -> None:
     for path in writer.paths:
         print(f"wrote {path}")
     count = len(result.simulation.attempts)
-    print(f"wrote {count} message bodies to {Path(args.out) / BODIES}")
+    where = Path(args.out) / (BODIES if args.bodies == "files" else BODIES_FILE)
+    print(f"wrote {count} message bodies to {where}")
     print(f"run ended at {format_instant(result.simulation.start, result.end)}")
     print(counts_table(result.summary(), "configuration"))
 
@@ -211,6 +221,8 @@ def _forward(args: argparse.Namespace) -> None:
     for flag, value in (("--pace", args.pace), ("--max-wait", args.max_wait)):
         if value is not None and not value > 0:  # before anything is made or posted
             raise _UsageError(f"{flag} must be positive, got {value}")
+    if args.bodies is not None and args.out is None:
+        raise _UsageError("--bodies says how --out lays out the bodies: give --out too")
     if args.out is not None:
         check_run_folder(args.out)
     problem = reachable(args.to)
@@ -253,7 +265,7 @@ def _forward(args: argparse.Namespace) -> None:
     print(counts_table(result.summary(), "configuration"))
     if args.out is not None:
         try:
-            for path in write_run(result, args.out, interrupted=interrupted):
+            for path in write_run(result, args.out, interrupted, args.bodies or "files"):
                 print(f"wrote {path}")
         except OSError as error:
             raise ConnectSimError(

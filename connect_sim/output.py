@@ -8,7 +8,8 @@ folder rules:
   what that run wrote (``trace.jsonl``, ``summary.json`` and, in ``bodies/``,
   the bodies numbered from ``000001`` up to the highest number recorded for
   each extension, in folders of :data:`~connect_sim.report.BODIES_PER_FOLDER`
-  laid out as :func:`~connect_sim.report.body_path` says).  Any other
+  laid out as :func:`~connect_sim.report.body_path` says; or, for a run
+  written with ``bodies="jsonl"``, every body in ``bodies.jsonl``).  Any other
   non-empty folder is refused.  A marker of version 1 (connect-sim before the
   folders of bodies: every body directly in ``bodies/``) is read too, and
   such a run is replaced like any other.
@@ -22,6 +23,16 @@ folder rules:
   first rename the folder is as it was; after it, the folder holds a marker
   (``"complete": false``) claiming both runs' files, so the next run replaces
   whatever is there.
+
+Bodies are laid out one of two ways (:data:`LAYOUTS`).  ``"files"`` (the
+default) writes each body to its own file, exact bytes, at the path the
+trace names.  ``"jsonl"`` writes them all into one file, ``bodies.jsonl``,
+one line per attempt in trace order: ``{"body": <the path the trace names>,
+"text": <the body>}`` (every body is UTF-8 text).  The trace is the same
+either way, so its ``body`` names a body in both; :func:`read_bodies` reads
+either layout.  One file is much faster to write than a million (creating a
+file costs the operating system more than rendering its body) and easier to
+move; separate files suit reading a body with any tool.
 
 The run is streamed into the staging folder: each attempt's body is rendered,
 written, and its trace line appended, one attempt at a time, so memory does
@@ -57,12 +68,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BODIES",
+    "BODIES_FILE",
+    "LAYOUTS",
     "MARKER",
     "STAGING",
     "SUMMARY",
     "TRACE",
     "RunWriter",
     "check_run_folder",
+    "read_bodies",
     "write_run",
 ]
 
@@ -71,7 +85,11 @@ TRACE = "trace.jsonl"
 SUMMARY = "summary.json"
 """The summary's file name in the output folder."""
 BODIES = "bodies"
-"""The folder of the bodies in the output folder."""
+"""The folder of the bodies in the output folder (the ``"files"`` layout)."""
+BODIES_FILE = "bodies.jsonl"
+"""The file of every body in the output folder (the ``"jsonl"`` layout)."""
+LAYOUTS = ("files", "jsonl")
+"""How bodies may be laid out: a file each under ``bodies/``, or all in ``bodies.jsonl``."""
 MARKER = ".connect-sim-run"
 """The marker's file name: its presence makes a folder an earlier run that may be replaced."""
 STAGING = ".connect-sim-staging"
@@ -106,12 +124,15 @@ class _Claim:
     ``flat``, bodies directly in ``bodies/`` as marker version 1 laid them out
     (an earlier run that a re-run is replacing).  Paths are relative to
     ``bodies/``: ``000/000001.json``, or ``000001.json`` for a flat body.
+    ``file``: the run wrote ``bodies.jsonl`` (its bodies are counted, no file
+    in ``bodies/`` is).
     """
 
     count: int = 0
     last: dict[str, int] = field(default_factory=_none)
     complete: bool = True
     flat: dict[str, int] = field(default_factory=_none)
+    file: bool = False
 
     def owns(self, path: str) -> bool:
         """Whether a path under ``bodies/`` is one of this run's bodies."""
@@ -152,15 +173,18 @@ class _Claim:
                 yield body_name(number, extension)
 
     def add(self, number: int, extension: str) -> None:
-        """Count one more body: the ``number``-th attempt's, a ``json`` or ``xml`` file."""
+        """Count one more body: the ``number``-th attempt's, a ``json`` or ``xml`` file
+        (or, for a run that writes ``bodies.jsonl``, a line of it)."""
         self.count += 1
-        self.last[extension] = max(self.last[extension], number)
+        if not self.file:
+            self.last[extension] = max(self.last[extension], number)
 
     def union(self, other: _Claim) -> _Claim:
         """An incomplete claim on both runs' files: what a folder holds during a re-run."""
         last = {ext: max(self.last[ext], other.last[ext]) for ext in _EXTENSIONS}
         flat = {ext: max(self.flat[ext], other.flat[ext]) for ext in _EXTENSIONS}
-        return _Claim(max(self.count, other.count), last, complete=False, flat=flat)
+        file = self.file or other.file
+        return _Claim(max(self.count, other.count), last, complete=False, flat=flat, file=file)
 
     def text(self) -> bytes:
         """The marker's content: deterministic (no time, no absolute path)."""
@@ -174,6 +198,8 @@ class _Claim:
         }
         if any(self.flat.values()):  # only while replacing a run of marker version 1
             bodies["flat_last"] = self.flat
+        if self.file:  # the "jsonl" layout
+            bodies["file"] = BODIES_FILE
         return _marker_text(_MARKER_VERSION, self.complete, bodies)
 
     def version_1_text(self) -> bytes:
@@ -210,7 +236,8 @@ def _read_marker(path: Path) -> _Claim:
         else:
             flat = bodies.get("flat_last", _none())
             flat = {extension: flat[extension] for extension in _EXTENSIONS}
-            claim = _Claim(bodies["count"], last, record["complete"], flat=flat)
+            file = "file" in bodies  # its value is checked with the rest below
+            claim = _Claim(bodies["count"], last, record["complete"], flat=flat, file=file)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise refused from error
     numbers = [claim.count, *claim.last.values(), *claim.flat.values()]
@@ -232,11 +259,18 @@ class _Target:
     path: Path
     claim: _Claim | None
     foreign: frozenset[str]  # paths under bodies/ that the earlier run did not write
+    foreign_file: bool = False  # a bodies.jsonl there that the earlier run did not write
 
     def check_free(self, claim: _Claim) -> None:
         """Refuse a run whose marker would claim something in ``bodies/`` that connect-sim did
         not write: one of its own body names or folders of bodies, or, when its
-        configurations use both formats, a name of the other extension within its numbers."""
+        configurations use both formats, a name of the other extension within its numbers;
+        or a ``bodies.jsonl`` it did not write, for a run that writes one."""
+        if claim.file and self.foreign_file:
+            raise ConnectSimError(
+                f"{self.path / BODIES_FILE}: not written by the earlier run, and this run writes "
+                f"its bodies there; {_NEVER}; nothing was written"
+            )
         for path in sorted(self.foreign):  # usually none
             where = self.path / BODIES / path
             if claim.owns(path):
@@ -308,7 +342,11 @@ def _inspect(out: str | Path) -> _Target:
                                 foreign.add(inner)
                 elif is_folder or not claim.owns(entry.name):  # a flat body: marker version 1
                     foreign.add(entry.name)
-    return _Target(folder, claim, frozenset(foreign))
+    file = folder / BODIES_FILE
+    foreign_file = BODIES_FILE in names and (
+        not claim.file or file.is_symlink() or not file.is_file()
+    )
+    return _Target(folder, claim, frozenset(foreign), foreign_file)
 
 
 def check_run_folder(out: str | Path) -> None:
@@ -371,8 +409,9 @@ def _remove_if_empty(path: Path) -> None:
 class _Writer:
     """One run being written: a staging folder inside the output folder, then renames."""
 
-    def __init__(self, target: _Target) -> None:
+    def __init__(self, target: _Target, layout: str) -> None:
         self.target = target
+        self.files = layout == "files"  # else every body is a line of bodies.jsonl
         self.folder = target.path
         self.staging = target.path / STAGING
         self.created: list[Path] = []  # folders this run made, outermost first
@@ -392,7 +431,8 @@ class _Writer:
         if os.path.lexists(self.staging):
             _remove(self.staging)
         _make_folder(self.staging)
-        _make_folder(self.staging / BODIES)
+        if self.files:
+            _make_folder(self.staging / BODIES)
 
     def add_body(self, path: str, data: bytes) -> None:
         """Write one body at its path (``bodies/000/000001.json``); bodies come in order."""
@@ -420,30 +460,40 @@ class _Writer:
         bodies = self.folder / BODIES
         staged = self.staging / BODIES
         if not os.path.lexists(bodies):
-            _move(staged, bodies)
+            if self.files:
+                _move(staged, bodies)
         elif not foreign and not bodies.is_symlink():
             # Only the earlier run's bodies: swap the folders (two renames, not
             # one per body); the old folder goes with the staging folder.
             _move(bodies, self.staging / "replaced-bodies")
-            _move(staged, bodies)
+            if self.files:
+                _move(staged, bodies)
         else:
-            for path in old.names():
-                # Never inside something that is not the earlier run's (a link, say).
-                if path not in foreign and path.partition("/")[0] not in foreign:
-                    _remove(bodies / path)
-            for name in old.folders():
-                if name not in foreign:
-                    _remove_if_empty(bodies / name)
+            self._remove_bodies(old)
             for name in claim.folders():
                 if not os.path.lexists(bodies / name):  # a folder at a time, as a rule
                     _move(staged / name, bodies / name)
                 else:  # a folder the earlier run made, which still holds files of yours
                     for item in sorted(os.listdir(staged / name)):
                         _move(staged / name / item, bodies / name / item)
-        for name in (TRACE, SUMMARY):
+        names = (TRACE, SUMMARY) if self.files else (TRACE, SUMMARY, BODIES_FILE)
+        for name in names:
             _move(self.staging / name, self.folder / name)
+        if self.files and old.file and not self.target.foreign_file:
+            _remove(self.folder / BODIES_FILE)  # the earlier run's, of the other layout
         self._place_marker(claim)
         shutil.rmtree(self.staging)
+
+    def _remove_bodies(self, old: _Claim) -> None:
+        """Remove the earlier run's files in ``bodies/``, which holds some that are not its."""
+        bodies, foreign = self.folder / BODIES, self.target.foreign
+        for path in old.names():
+            # Never inside something that is not the earlier run's (a link, say).
+            if path not in foreign and path.partition("/")[0] not in foreign:
+                _remove(bodies / path)
+        for name in old.folders():
+            if name not in foreign:
+                _remove_if_empty(bodies / name)
 
     def abandon(self) -> None:
         """After a failure: no staging folder; and if the run never got in place, no new folder."""
@@ -479,8 +529,9 @@ class RunWriter:
 
     Entering checks the folder (as :func:`check_run_folder` does: a refusal
     writes nothing) and adds the writer to the simulation's sinks; then each
-    attempt's body is rendered, written and forgotten as the run hands it over,
-    and its trace line appended.  Leaving without an error hands over the
+    attempt's body is rendered, written (a file each under ``bodies/``, or with
+    ``bodies="jsonl"`` a line of ``bodies.jsonl``) and forgotten as the run
+    hands it over, and its trace line appended.  Leaving without an error hands over the
     rest of the trace, writes the summary (``interrupted`` marks a run stopped
     before its end) and renames the run into place; leaving with an error
     (a :class:`~connect_sim.errors.PayloadError` at a body the format cannot
@@ -491,23 +542,37 @@ class RunWriter:
     place).  The folder rules are the module's.  A writer writes one run, once.
     """
 
-    def __init__(self, simulation: Simulation, out: str | Path, interrupted: bool = False) -> None:
+    def __init__(
+        self,
+        simulation: Simulation,
+        out: str | Path,
+        interrupted: bool = False,
+        bodies: str = "files",
+    ) -> None:
+        if not isinstance(bodies, str) or bodies not in LAYOUTS:
+            raise ConnectSimError(
+                f"bodies: expected one of {', '.join(map(repr, LAYOUTS))}, got {bodies!r}"
+            )
         self._simulation = simulation
         self._out = out
+        #: How the bodies are laid out: ``"files"`` or ``"jsonl"`` (see the module's doc).
+        self.bodies = bodies
         #: Mark the summary of a run stopped before its end (``"interrupted": true``).
         self.interrupted = interrupted
         #: The paths of the trace and the summary, once the run is in place.
         self.paths: list[Path] = []
-        self._claim = _Claim()
+        self._claim = _Claim(file=bodies == "jsonl")
         self._tracer = Tracer(Result(simulation))
         self._target: _Target | None = None
         self._writer: _Writer | None = None
         self._trace: IO[bytes] | None = None
+        self._lines: IO[bytes] | None = None  # bodies.jsonl, in that layout
         self._used = False
         self._broken: str | None = None  # what went wrong in one of the sink's methods
 
     def __repr__(self) -> str:
-        return f"RunWriter(out={self._out!r})"
+        layout = "" if self.bodies == "files" else f", bodies={self.bodies!r}"
+        return f"RunWriter(out={self._out!r}{layout})"
 
     def __enter__(self) -> RunWriter:
         if self._used:
@@ -515,10 +580,12 @@ class RunWriter:
         self._used = True
         if self._target is None:  # write_run checks it first
             self._target = _inspect(self._out)
-        self._writer = _Writer(self._target)
+        self._writer = _Writer(self._target, self.bodies)
         try:
             self._writer.open()
             self._trace = _open_file(self._writer.staging / TRACE)
+            if self.bodies == "jsonl":
+                self._lines = _open_file(self._writer.staging / BODIES_FILE)
             self._simulation.add_sink(self)
         except BaseException:
             self._abandon()
@@ -549,9 +616,13 @@ class RunWriter:
         try:
             record, body = self._tracer.rendered(number, attempt)
             path = record["body"]
-            if self._target.foreign:  # usually none: files in bodies/ not the run's
-                self._refuse_foreign(path, number, extension)
-            self._writer.add_body(path, body)
+            if self._lines is not None:  # the path names the body's line (all ASCII)
+                text = _ENCODER.encode(body.decode("utf-8"))
+                _append(self._lines, f'{{"body": "{path}", "text": {text}}}\n'.encode())
+            else:
+                if self._target.foreign:  # usually none: files in bodies/ not the run's
+                    self._refuse_foreign(path, number, extension)
+                self._writer.add_body(path, body)
             self._line(record)
         except BaseException as error:
             self._broke(error)
@@ -592,6 +663,8 @@ class RunWriter:
     def _finish(self) -> None:
         assert self._writer is not None and self._trace is not None and self._target is not None
         self._trace.close()
+        if self._lines is not None:
+            self._lines.close()
         totals = summary(Result(self._simulation))
         if self.interrupted:  # a forwarded run stopped by Ctrl-C: what was attempted so far
             totals["interrupted"] = True
@@ -605,20 +678,25 @@ class RunWriter:
     def _abandon(self) -> None:
         if any(added is self for added, _ in self._simulation._sinks):
             self._simulation.remove_sink(self, rest=False)
-        if self._trace is not None:
-            self._trace.close()
+        for file in (self._trace, self._lines):
+            if file is not None:
+                file.close()
         if self._writer is not None:
             self._writer.abandon()
 
 
-def write_run(result: Result, out: str | Path, interrupted: bool = False) -> list[Path]:
+def write_run(
+    result: Result, out: str | Path, interrupted: bool = False, bodies: str = "files"
+) -> list[Path]:
     """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
     Bodies go to ``out/bodies/``, in folders of a thousand (one file per
-    attempt, exact bytes; see :func:`~connect_sim.report.body_path`), and a
-    marker, ``out/.connect-sim-run``, records what the run wrote.  Returns the
-    paths of the trace and the summary.  ``interrupted`` marks the summary of
-    a run stopped before its end (``"interrupted": true``).
+    attempt, exact bytes; see :func:`~connect_sim.report.body_path`), or with
+    ``bodies="jsonl"`` into ``out/bodies.jsonl`` (a line each; see the
+    module's doc), and a marker, ``out/.connect-sim-run``, records what the
+    run wrote.  Returns the paths of the trace and the summary.
+    ``interrupted`` marks the summary of a run stopped before its end
+    (``"interrupted": true``).
 
     The run as it is now, written after the fact; :class:`RunWriter` writes
     it while it goes on, with the same bytes.  ``out`` must be new, empty, or
@@ -633,13 +711,67 @@ def write_run(result: Result, out: str | Path, interrupted: bool = False) -> lis
     leaving the folder as it was or as an incomplete run that the next run
     replaces.  The attempts keep no body they did not hold before.
     """
+    writer = RunWriter(result.simulation, out, interrupted, bodies)
     target = _inspect(out)
-    claim = _Claim()
+    claim = _Claim(file=bodies == "jsonl")
     for number, attempt in enumerate(result.simulation.attempts, start=1):
         claim.add(number, body_extension(attempt))  # the content type: nothing is rendered
     target.check_free(claim)  # every name is known now: refuse before rendering anything
-    writer = RunWriter(result.simulation, out, interrupted)
     writer._target = target
     with writer:
         pass
     return writer.paths
+
+
+_BODY_PATH = re.compile(r"bodies/[0-9]{3,}/[0-9]{6,}\.(?:json|xml)")
+
+
+def read_bodies(out: str | Path) -> Iterator[tuple[str, bytes]]:
+    """Every body of the run written in ``out``, in trace order: its name and its bytes.
+
+    The name is what the attempt's trace record says in ``body``
+    (``bodies/000/000001.json``).  Either layout is read (the run's marker
+    says which): the lines of ``bodies.jsonl``, or the files the trace
+    names.  A folder that holds no complete run, or a line or name that is
+    not a body's, is a :class:`~connect_sim.errors.ConnectSimError` naming
+    the file (and the line).
+    """
+    folder = Path(out)
+    if not os.path.lexists(folder / MARKER):
+        raise ConnectSimError(f"{folder}: no {MARKER} marker, so not a run connect-sim wrote")
+    claim = _read_marker(folder / MARKER)
+    if not claim.complete:
+        raise ConnectSimError(f"{folder}: holds a run whose writing was stopped; run it again")
+    source = folder / (BODIES_FILE if claim.file else TRACE)
+    try:
+        with source.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                where = f"{source}, line {number}"
+                record = _record(line, where)
+                if claim.file:
+                    name, text = record.get("body"), record.get("text")
+                    if set(record) != {"body", "text"} or not isinstance(text, str):
+                        raise ConnectSimError(f"{where}: not a body's line")
+                    yield _body_name(name, where), text.encode("utf-8")
+                elif record.get("body") is not None:  # skips and actions have none
+                    name = _body_name(record["body"], where)
+                    yield name, (folder / name).read_bytes()
+    except OSError as error:
+        raise ConnectSimError(f"{error.filename or source}: {error.strerror or error}") from None
+
+
+def _record(line: bytes, where: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as error:
+        raise ConnectSimError(f"{where}: not a line of JSON ({error})") from None
+    if not isinstance(record, dict):
+        raise ConnectSimError(f"{where}: not a JSON object")
+    return record
+
+
+def _body_name(name: object, where: str) -> str:
+    """A body's name from a line, checked: never a path outside the run's ``bodies/``."""
+    if not isinstance(name, str) or _BODY_PATH.fullmatch(name) is None:
+        raise ConnectSimError(f"{where}: {name!r} is not the name of a body")
+    return name

@@ -457,6 +457,24 @@ def test_run_ends_with_the_summary_counts(
     assert (counts["republished"], counts["skipped"]) == (1, 1)  # the table shows both
 
 
+def test_run_bodies_jsonl_writes_one_file_of_bodies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["run", SEED, "--out", str(out), "--bodies", "jsonl"]) == 0
+    assert (
+        capsys.readouterr().out.splitlines()[2] == f"wrote 6 message bodies to {out}/bodies.jsonl"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".connect-sim-run", "bodies.jsonl", "summary.json", "trace.jsonl"
+    ]  # fmt: skip
+    assert [name for name, _ in output.read_bodies(out)] == [
+        body_path(n, "json") for n in range(1, 7)
+    ]
+    assert main(["run", SEED, "--out", str(out), "--bodies", "zip"]) == 2
+    assert "argument --bodies: invalid choice: 'zip'" in capsys.readouterr().err
+
+
 def test_compare_shows_republishes_and_skips(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", MAINTENANCE]) == 0
     lines = capsys.readouterr().out.splitlines()

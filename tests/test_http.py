@@ -486,6 +486,8 @@ def test_forward_against_nothing_a_bad_url_or_a_bad_pace_is_one_line(
         assert main(["forward", SEED, "--to", receiver.url, "--pace", "60",
                      "--max-wait", "-1"]) == 2  # fmt: skip
         assert "--max-wait must be positive" in only_error_line(capsys)
+        assert main(["forward", SEED, "--to", receiver.url, "--bodies", "jsonl"]) == 2
+        assert "--bodies says how --out lays out the bodies" in only_error_line(capsys)
 
 
 def test_forward_at_a_pace_waits_between_steps_but_jumps_idle_stretches(

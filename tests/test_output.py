@@ -444,10 +444,19 @@ def earlier_flat_run_and_my_files(out: Path) -> None:
     (out / "bodies" / "notes.txt").write_text("mine too", encoding="utf-8")
 
 
+def earlier_jsonl_run_and_my_files(out: Path) -> None:
+    write_run(run("sim", "xml"), out, bodies="jsonl")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "bodies").mkdir()
+    (out / "bodies" / "notes.txt").write_text("mine too", encoding="utf-8")
+
+
+@pytest.mark.parametrize("layout", ["files", "jsonl"])
 @pytest.mark.parametrize(
     "before",
-    [new_folder, earlier_run, earlier_run_and_my_files, flat_run, earlier_flat_run_and_my_files],
-)
+    [new_folder, earlier_run, earlier_run_and_my_files, flat_run, earlier_flat_run_and_my_files,
+     earlier_jsonl_run_and_my_files],
+)  # fmt: skip
 @pytest.mark.parametrize(
     ("error", "per_folder"),
     [
@@ -459,6 +468,7 @@ def earlier_flat_run_and_my_files(out: Path) -> None:
 )
 def test_an_interrupted_run_leaves_no_partial_files(
     before: Callable[[Path], None],
+    layout: str,
     error: BaseException,
     per_folder: int,
     tmp_path: Path,
@@ -474,7 +484,7 @@ def test_an_interrupted_run_leaves_no_partial_files(
     shutil.copytree(start.parent, expected_folder)
     with monkeypatch.context() as patch:
         steps = fail_at_step(patch, None, error)
-        write_run(run("aggregate"), expected_folder / "out")
+        write_run(run("aggregate"), expected_folder / "out", bodies=layout)
     expected = tree(expected_folder / "out")
     assert len(steps) >= 6
     for step in range(1, len(steps) + 1):
@@ -484,7 +494,7 @@ def test_an_interrupted_run_leaves_no_partial_files(
         with monkeypatch.context() as patch:
             fail_at_step(patch, step, error)
             with pytest.raises(type(error)):
-                write_run(run("aggregate"), out)
+                write_run(run("aggregate"), out, bodies=layout)
         left = tree(out)
         where = f"stopped at {steps[step - 1]!r} (step {step})"
         leftovers = [name for name in left or () if STAGING in name or ".partial" in name]
@@ -494,7 +504,7 @@ def test_an_interrupted_run_leaves_no_partial_files(
         if left is not None:
             for mine in ("notes.txt", "bodies/notes.txt", "bodies/000/notes.txt"):
                 assert left.get(mine) == (original or {}).get(mine), where
-        write_run(run("aggregate"), out)
+        write_run(run("aggregate"), out, bodies=layout)
         assert tree(out) == expected, where
 
 
@@ -737,3 +747,106 @@ def test_a_payload_error_after_some_bodies_were_written_changes_nothing(tmp_path
             write_run(result, out)
     assert written == [f"00000{n}.xml" for n in range(1, 7)]  # into the staging folder
     assert tree(out) == before
+
+
+# -- every body in one file ----------------------------------------------------------
+
+
+def test_bodies_jsonl_holds_the_bodies_the_files_hold_under_the_same_trace(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(scenario_text(), encoding="utf-8")  # both formats, HMAC, retries
+    files, lines = tmp_path / "files", tmp_path / "lines"
+    write_run(load_scenario(str(scenario)).build().run(), files)
+    with output.RunWriter(load_scenario(str(scenario)).build(), lines, bodies="jsonl") as writer:
+        writer._simulation.run()
+    assert sorted(os.listdir(lines)) == [MARKER, "bodies.jsonl", "summary.json", "trace.jsonl"]
+    for name in ("trace.jsonl", "summary.json"):
+        assert (lines / name).read_bytes() == (files / name).read_bytes()
+    in_files, in_lines = list(output.read_bodies(files)), list(output.read_bodies(lines))
+    assert in_lines == in_files and len(in_lines) > 100
+    assert {name[-4:] for name, _ in in_lines} == {"json", ".xml"}
+    assert all((files / name).read_bytes() == body for name, body in in_lines)
+    assert marker(lines)["bodies"] == {**marker(files)["bodies"], "file": "bodies.jsonl",  # type: ignore[dict-item]
+                                       "last": {"json": 0, "xml": 0}}  # fmt: skip
+
+
+@pytest.mark.parametrize(("first", "then"), [("files", "jsonl"), ("jsonl", "files")])
+def test_a_rerun_in_the_other_layout_removes_the_earlier_bodies_and_nothing_else(
+    first: str, then: str, tmp_path: Path
+) -> None:
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    write_run(run("sim", "xml"), out, bodies=first)
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    write_run(run("sim"), out, bodies=then)
+    write_run(run("sim"), fresh, bodies=then)
+    left = tree(out)
+    assert left is not None and left.pop("notes.txt") == b"mine"
+    assert left == tree(fresh)
+
+
+def test_a_bodies_jsonl_the_earlier_run_did_not_write_is_never_touched(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim"), out)
+    (out / "bodies.jsonl").write_text("mine", encoding="utf-8")
+    before = tree(out)
+    with pytest.raises(
+        cs.ConnectSimError, match=f"bodies.jsonl: not written by the earlier run.*{NEVER}"
+    ):
+        write_run(run("sim"), out, bodies="jsonl")
+    assert tree(out) == before
+    write_run(run("aggregate"), out)  # the files layout leaves it be
+    assert (out / "bodies.jsonl").read_text(encoding="utf-8") == "mine"
+    assert len(list(output.read_bodies(out))) == 2
+
+
+def test_a_layout_that_is_not_one_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    for wrong in ("json", "", None, ["files"]):
+        with pytest.raises(cs.ConnectSimError, match=r"bodies: expected one of 'files', 'jsonl'"):
+            write_run(run("sim"), tmp_path / "out", bodies=wrong)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def tampered(out: Path, name: str, change: Callable[[bytes], bytes]) -> None:
+    path = out / name
+    path.write_bytes(change(path.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "change", "message"),
+    [
+        ("jsonl", "bodies.jsonl", lambda b: b.replace(b"bodies/000/000002", b"../../../etc/x", 1),
+         r"bodies.jsonl, line 2: '../../../etc/x.json' is not the name of a body"),
+        ("jsonl", "bodies.jsonl", lambda b: b + b"{not json\n",
+         r"bodies.jsonl, line 7: not a line of JSON"),
+        ("jsonl", "bodies.jsonl", lambda b: b + b'{"body": "bodies/000/000007.json"}\n',
+         r"bodies.jsonl, line 7: not a body's line"),
+        ("jsonl", "bodies.jsonl", lambda b: b + b"[1]\n", r"line 7: not a JSON object"),
+        ("files", "trace.jsonl", lambda b: b.replace(b"bodies/000/000003.json", b"/etc/passwd"),
+         r"trace.jsonl, line 3: '/etc/passwd' is not the name of a body"),
+        ("files", "bodies/000/000004.json", lambda b: b"",  None),
+    ],
+)  # fmt: skip
+def test_read_bodies_names_the_line_that_is_not_a_body(
+    layout: str, name: str, change: Callable[[bytes], bytes], message: str | None, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim"), out, bodies=layout)
+    tampered(out, name, change)
+    if message is None:  # an emptied body is read as it is: read_bodies does not judge bodies
+        assert dict(output.read_bodies(out))["bodies/000/000004.json"] == b""
+        return
+    with pytest.raises(cs.ConnectSimError, match=message):
+        list(output.read_bodies(out))
+
+
+def test_read_bodies_refuses_a_folder_that_holds_no_complete_run(tmp_path: Path) -> None:
+    with pytest.raises(cs.ConnectSimError, match=r"no \.connect-sim-run marker"):
+        list(output.read_bodies(tmp_path))
+    write_run(run("sim"), tmp_path / "out", bodies="jsonl")
+    (tmp_path / "out" / "bodies.jsonl").unlink()
+    with pytest.raises(cs.ConnectSimError, match=r"out/bodies.jsonl: No such file"):
+        list(output.read_bodies(tmp_path / "out"))
+    text = (tmp_path / "out" / MARKER).read_text(encoding="utf-8")
+    (tmp_path / "out" / MARKER).write_text(text.replace('"complete": true', '"complete": false'))
+    with pytest.raises(cs.ConnectSimError, match=r"a run whose writing was stopped"):
+        list(output.read_bodies(tmp_path / "out"))
