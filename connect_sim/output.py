@@ -102,6 +102,7 @@ _BODY_NAME = re.compile(r"([0-9]{6,})\.(json|xml)")
 _FOLDER_NAME = re.compile(r"[0-9]{3,}")
 _MARKER_LIMIT = 64 * 1024  # a real marker is a few hundred bytes; refuse to read a big file
 _NEVER = "connect-sim never overwrites files it did not write"
+_BUFFER = 1 << 20  # bytes buffered per file written a line at a time
 
 
 def _none() -> dict[str, int]:
@@ -379,7 +380,9 @@ def _write_file(path: str | Path, data: bytes) -> None:
 
 
 def _open_file(path: Path) -> IO[bytes]:
-    return path.open("wb")
+    # A large buffer: the trace and bodies.jsonl take a line per attempt, and with the
+    # default 8 KB a write to the disk every few lines cost more than making the line.
+    return path.open("wb", buffering=_BUFFER)
 
 
 def _append(file: IO[bytes], data: bytes) -> None:
@@ -614,8 +617,7 @@ class RunWriter:
         assert self._writer is not None and self._target is not None
         extension = body_extension(attempt)
         try:
-            record, body = self._tracer.rendered(number, attempt)
-            path = record["body"]
+            line, path, body = self._tracer.written(number, attempt)
             if self._lines is not None:  # the path names the body's line (all ASCII)
                 text = _ENCODER.encode(body.decode("utf-8"))
                 _append(self._lines, f'{{"body": "{path}", "text": {text}}}\n'.encode())
@@ -623,7 +625,7 @@ class RunWriter:
                 if self._target.foreign:  # usually none: files in bodies/ not the run's
                     self._refuse_foreign(path, number, extension)
                 self._writer.add_body(path, body)
-            self._line(record)
+            self._text(line)
         except BaseException as error:
             self._broke(error)
             raise
@@ -638,9 +640,12 @@ class RunWriter:
         self._line(self._tracer.action(record))
 
     def _line(self, record: dict[str, Any]) -> None:
+        self._text(_dumps(record))
+
+    def _text(self, line: str) -> None:
         assert self._trace is not None
         try:
-            _append(self._trace, (_dumps(record) + "\n").encode("utf-8"))
+            _append(self._trace, (line + "\n").encode("utf-8"))
         except BaseException as error:
             self._broke(error)
             raise

@@ -8,7 +8,9 @@ a fixed key order and every list is in run order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from .delivery.ledger import REPUBLISHED, SKIPPED
@@ -89,6 +91,15 @@ def _hidden(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would make one per call
+_NULL, _QUOTE = "null", '"'
+
+
+def _json_text(value: str | None) -> str:
+    """A text as JSON writes it (``ensure_ascii=False``), or ``null``."""
+    return _NULL if value is None else encode_basestring(value)
+
+
 class Tracer:
     """Makes the trace record of each attempt of one run, in turn."""
 
@@ -154,6 +165,60 @@ class Tracer:
         attempt = in_passing(attempt)  # its snapshot is read twice here
         body, headers = attempt.render()
         return self.record(number, attempt, headers), body
+
+    def written(self, number: int, attempt: Attempt) -> tuple[str, str, bytes]:
+        """The ``number``-th attempt's trace line, body path and body, rendered in passing.
+
+        The line is the attempt's record as JSON text (without the newline),
+        :meth:`line`; nothing is kept, as with :meth:`rendered`.
+        """
+        attempt = in_passing(attempt)
+        body, headers = attempt.render()
+        path = body_path(number, attempt)
+        return self.line(number, attempt, headers, path), path, body
+
+    def line(
+        self, number: int, attempt: Attempt, headers: dict[str, str], path: str | None = None
+    ) -> str:
+        """:meth:`record` as JSON text: ``json.dumps(record, ensure_ascii=False)``, byte for byte.
+
+        Written out field by field, because a run's trace is a line per attempt
+        and building the record's dict and encoding it cost about three times
+        as much.  The library's own words (event names, statuses, outcomes,
+        modes, time stamps, body paths) are ASCII with nothing to escape and are
+        written as they are; every text a user gave (a configuration's name, an
+        envelope id, a recipient id) goes through the standard library's
+        string encoder.  ``path`` is the attempt's :func:`body_path`, if known.
+        """
+        message = attempt.message
+        recipient = message.recipient
+        recipient_id = None if recipient is None else recipient.recipient_id
+        envelope = message.envelope
+        snapshot = attempt.snapshot
+        instant = self._instant
+        statuses = ", ".join(
+            f'{encode_basestring(id)}: "{status}"'
+            for id, status in snapshot.recipient_statuses.items()
+        )
+        events = ", ".join(f'"{event}"' for event in message.merged_events)
+        status, error = attempt.status, attempt.error_kind
+        return (
+            f'{{"time": "{instant(attempt.time)}", "end": "{instant(attempt.end)}", '
+            f'"configuration": {encode_basestring(attempt.configuration)}, '
+            f'"mode": "{message.mode}", "sequence": {message.sequence}, '
+            f'"event": "{message.event}", "envelope_id": {encode_basestring(envelope.id)}, '
+            f'"envelope_guid": {encode_basestring(envelope.envelope_id)}, '
+            f'"recipient_id": {_json_text(recipient_id)}, '
+            f'"generated": "{instant(attempt.generated)}", "attempt": {attempt.number}, '
+            f'"retry_count": {attempt.retry_count}, '
+            f'"duplicate": {"true" if attempt.duplicate else "false"}, '
+            f'"status": {_NULL if status is None else status}, '
+            f'"outcome": "{attempt.outcome}", "envelope_status": "{snapshot.status}", '
+            f'"recipient_statuses": {{{statuses}}}, "merged_events": [{events}], '
+            f'"body": "{path or body_path(number, attempt)}", '
+            f'"headers": {_ENCODER.encode(_hidden(headers))}, '
+            f'"error_kind": {_NULL if error is None else f"{_QUOTE}{error}{_QUOTE}"}}}'
+        )
 
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
         """The ``number``-th attempt's record, with its (rendered) ``headers``."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_output import SEED, tree
 
@@ -392,3 +392,41 @@ def test_what_add_sink_refuses_says_why() -> None:
     ):
         sim.add_sink(Short())
     sim.add_sink(Sink())
+
+
+TEXTS = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(
+    str.strip
+)
+
+
+@given(ADMINISTERED)
+def test_a_trace_line_is_the_records_json_text(plan: ScenarioPlan) -> None:
+    for mode in ("sim", "aggregate"):
+        result = plan.build(mode).run()
+        tracer = report.Tracer(result)
+        for number, attempt in enumerate(result.attempts, start=1):
+            record = tracer.record(number, attempt, attempt.headers)
+            line = tracer.line(number, attempt, attempt.headers)
+            assert line == json.dumps(record, ensure_ascii=False)
+
+
+@given(TEXTS, TEXTS, TEXTS, st.sampled_from(["sim", "aggregate"]))
+def test_a_trace_line_writes_any_name_as_json_does(
+    configuration: str, envelope: str, recipient: str, mode: str
+) -> None:
+    sim = cs.Simulation(mode=mode, seed=1)
+    try:
+        sim.add_configuration(cs.Configuration(name=configuration))
+        env = sim.create_envelope(
+            "s", [cs.Signer("Sue", "sue@example.com", 1, recipient)], id=envelope
+        )
+    except cs.ConfigurationError:
+        assume(False)  # a name the library refuses has no trace to write
+    sim.send(env)
+    sim.sign(env, recipient, at=timedelta(minutes=1))
+    result = sim.run()
+    tracer = report.Tracer(result)
+    lines = [tracer.line(n, a, a.headers) for n, a in enumerate(result.attempts, start=1)]
+    records = [tracer.record(n, a, a.headers) for n, a in enumerate(result.attempts, start=1)]
+    assert lines == [json.dumps(record, ensure_ascii=False) for record in records]
+    assert records and all(recipient in record["recipient_statuses"] for record in records)
