@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         required=True,
-        help="folder for trace.jsonl, summary.json and bodies/: new, empty or an earlier run",
+        help="folder for trace.jsonl, summary.json and the bodies: new, empty or an earlier run",
     )
     run.add_argument(
         "--bodies",
@@ -191,7 +191,7 @@ def _log_row(start: datetime, entry: LogEntry) -> list[str]:
 
 def _run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.file)
-    check_run_folder(args.out)  # refuse the folder now, not after building
+    check_run_folder(args.out, args.bodies)  # refuse the folder now, not after building
     sim = scenario.build(mode=args.mode, seed=args.seed)
     del scenario  # built once: its tables are free for the run (a large file's are large)
     try:
@@ -224,7 +224,7 @@ def _forward(args: argparse.Namespace) -> None:
     if args.bodies is not None and args.out is None:
         raise _UsageError("--bodies says how --out lays out the bodies: give --out too")
     if args.out is not None:
-        check_run_folder(args.out)
+        check_run_folder(args.out, args.bodies or "files")
     problem = reachable(args.to)
     if problem is not None:
         raise ConnectSimError(f"--to {args.to}: {problem}")
@@ -265,7 +265,7 @@ def _forward(args: argparse.Namespace) -> None:
     print(counts_table(result.summary(), "configuration"))
     if args.out is not None:
         try:
-            for path in write_run(result, args.out, interrupted, args.bodies or "files"):
+            for path in write_run(result, args.out, interrupted, bodies=args.bodies or "files"):
                 print(f"wrote {path}")
         except OSError as error:
             raise ConnectSimError(

@@ -46,6 +46,7 @@ nothing is renamed into place before the last body is written.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -134,6 +135,13 @@ class _Claim:
     complete: bool = True
     flat: dict[str, int] = field(default_factory=_none)
     file: bool = False
+
+    @property
+    def made_bodies(self) -> bool:
+        """Whether ``bodies/`` itself is the run's: a run of the files layout makes it, one of
+        the jsonl layout does not (after one, a ``bodies/`` is yours), and a claim on both
+        runs' files (a re-run stopped halfway) holds it if it counts bodies there."""
+        return not self.file or any(self.last.values()) or any(self.flat.values())
 
     def owns(self, path: str) -> bool:
         """Whether a path under ``bodies/`` is one of this run's bodies."""
@@ -286,8 +294,8 @@ class _Target:
                 )
 
 
-def _inspect(out: str | Path) -> _Target:
-    """Check the output folder, and refuse it (a :class:`ConnectSimError`) before writing."""
+def _folder(out: str | Path) -> Path:
+    """The folder a name stands for, or a :class:`ConnectSimError` saying why it is none."""
     name = os.fspath(out) if isinstance(out, str | os.PathLike) else None
     if not isinstance(name, str):
         raise ConnectSimError(
@@ -298,7 +306,12 @@ def _inspect(out: str | Path) -> _Target:
     if isinstance(out, str) and not out.strip():
         # Path("") is the current folder: never take an empty --out to mean it.
         raise ConnectSimError("the output folder's name is empty (name a folder; '.' is this one)")
-    folder = Path(out)
+    return Path(out)
+
+
+def _inspect(out: str | Path) -> _Target:
+    """Check the output folder, and refuse it (a :class:`ConnectSimError`) before writing."""
+    folder = _folder(out)
     if not os.path.lexists(folder):
         parent = folder.parent
         while not os.path.lexists(parent):
@@ -350,15 +363,24 @@ def _inspect(out: str | Path) -> _Target:
     return _Target(folder, claim, frozenset(foreign), foreign_file)
 
 
-def check_run_folder(out: str | Path) -> None:
+def check_run_folder(out: str | Path, bodies: str = "files") -> None:
     """Refuse now a folder :func:`write_run` would refuse (before a long run, say).
 
     Raises :class:`~connect_sim.errors.ConnectSimError` with one line saying
-    why: an empty name, a file, a folder holding files and no marker, or one
+    why: an empty name, a file, a folder holding files and no marker, one
     of the run's names taken by the wrong kind of file (``bodies`` a file,
-    ``trace.jsonl`` a folder).  :func:`write_run` checks again.
+    ``trace.jsonl`` a folder), or, for ``bodies="jsonl"``, a ``bodies.jsonl``
+    the earlier run did not write.  :func:`write_run` checks again.
     """
-    _inspect(out)
+    _inspect(out).check_free(_Claim(file=_layout(bodies) == "jsonl"))
+
+
+def _layout(bodies: object) -> str:
+    if not isinstance(bodies, str) or bodies not in LAYOUTS:
+        raise ConnectSimError(
+            f"bodies: expected one of {', '.join(map(repr, LAYOUTS))}, got {bodies!r}"
+        )
+    return bodies
 
 
 # Every change a run makes to the disk goes through these, so that a test can
@@ -465,7 +487,7 @@ class _Writer:
         if not os.path.lexists(bodies):
             if self.files:
                 _move(staged, bodies)
-        elif not foreign and not bodies.is_symlink():
+        elif not foreign and not bodies.is_symlink() and old.made_bodies:
             # Only the earlier run's bodies: swap the folders (two renames, not
             # one per body); the old folder goes with the staging folder.
             _move(bodies, self.staging / "replaced-bodies")
@@ -550,12 +572,10 @@ class RunWriter:
         simulation: Simulation,
         out: str | Path,
         interrupted: bool = False,
+        *,
         bodies: str = "files",
     ) -> None:
-        if not isinstance(bodies, str) or bodies not in LAYOUTS:
-            raise ConnectSimError(
-                f"bodies: expected one of {', '.join(map(repr, LAYOUTS))}, got {bodies!r}"
-            )
+        _layout(bodies)
         self._simulation = simulation
         self._out = out
         #: How the bodies are laid out: ``"files"`` or ``"jsonl"`` (see the module's doc).
@@ -583,6 +603,7 @@ class RunWriter:
         self._used = True
         if self._target is None:  # write_run checks it first
             self._target = _inspect(self._out)
+        self._target.check_free(self._claim)  # nothing claimed yet but bodies.jsonl, if any
         self._writer = _Writer(self._target, self.bodies)
         try:
             self._writer.open()
@@ -683,15 +704,18 @@ class RunWriter:
     def _abandon(self) -> None:
         if any(added is self for added, _ in self._simulation._sinks):
             self._simulation.remove_sink(self, rest=False)
-        for file in (self._trace, self._lines):
-            if file is not None:
-                file.close()
-        if self._writer is not None:
-            self._writer.abandon()
+        try:
+            for file in (self._trace, self._lines):
+                if file is not None:
+                    with contextlib.suppress(OSError):  # a full disk fails the last flush
+                        file.close()
+        finally:
+            if self._writer is not None:
+                self._writer.abandon()
 
 
 def write_run(
-    result: Result, out: str | Path, interrupted: bool = False, bodies: str = "files"
+    result: Result, out: str | Path, interrupted: bool = False, *, bodies: str = "files"
 ) -> list[Path]:
     """Write ``trace.jsonl``, ``summary.json`` and every attempt's body into ``out``.
 
@@ -716,7 +740,7 @@ def write_run(
     leaving the folder as it was or as an incomplete run that the next run
     replaces.  The attempts keep no body they did not hold before.
     """
-    writer = RunWriter(result.simulation, out, interrupted, bodies)
+    writer = RunWriter(result.simulation, out, interrupted, bodies=bodies)
     target = _inspect(out)
     claim = _Claim(file=bodies == "jsonl")
     for number, attempt in enumerate(result.simulation.attempts, start=1):
@@ -728,7 +752,8 @@ def write_run(
     return writer.paths
 
 
-_BODY_PATH = re.compile(r"bodies/[0-9]{3,}/[0-9]{6,}\.(?:json|xml)")
+# A body's name as a trace gives it: in its folder of bodies, or flat (marker version 1).
+_BODY_PATH = re.compile(r"bodies/(?:[0-9]{3,}/)?([0-9]{6,})\.(?:json|xml)")
 
 
 def read_bodies(out: str | Path) -> Iterator[tuple[str, bytes]]:
@@ -737,32 +762,55 @@ def read_bodies(out: str | Path) -> Iterator[tuple[str, bytes]]:
     The name is what the attempt's trace record says in ``body``
     (``bodies/000/000001.json``).  Either layout is read (the run's marker
     says which): the lines of ``bodies.jsonl``, or the files the trace
-    names.  A folder that holds no complete run, or a line or name that is
-    not a body's, is a :class:`~connect_sim.errors.ConnectSimError` naming
-    the file (and the line).
+    names.  A folder that holds no complete run is refused at once; a line
+    or name that is not the next body's, or fewer or more bodies than the
+    marker counts, when the reading comes to it: a
+    :class:`~connect_sim.errors.ConnectSimError` naming the file (and the line).
     """
-    folder = Path(out)
-    if not os.path.lexists(folder / MARKER):
-        raise ConnectSimError(f"{folder}: no {MARKER} marker, so not a run connect-sim wrote")
-    claim = _read_marker(folder / MARKER)
+    folder = _folder(out)
+    marker = folder / MARKER
+    try:
+        if not os.path.lexists(marker):
+            raise ConnectSimError(f"{folder}: no {MARKER} marker, so not a run connect-sim wrote")
+        claim = _read_marker(marker)
+    except OSError as error:
+        raise ConnectSimError(f"{marker}: {error.strerror or error}") from None
     if not claim.complete:
         raise ConnectSimError(f"{folder}: holds a run whose writing was stopped; run it again")
+    return _bodies(folder, claim)
+
+
+def _bodies(folder: Path, claim: _Claim) -> Iterator[tuple[str, bytes]]:
     source = folder / (BODIES_FILE if claim.file else TRACE)
+    count = 0
     try:
         with source.open("rb") as lines:
             for number, line in enumerate(lines, start=1):
                 where = f"{source}, line {number}"
                 record = _record(line, where)
                 if claim.file:
-                    name, text = record.get("body"), record.get("text")
+                    text = record.get("text")
                     if set(record) != {"body", "text"} or not isinstance(text, str):
                         raise ConnectSimError(f"{where}: not a body's line")
-                    yield _body_name(name, where), text.encode("utf-8")
-                elif record.get("body") is not None:  # skips and actions have none
-                    name = _body_name(record["body"], where)
-                    yield name, (folder / name).read_bytes()
+                    count += 1
+                    name = _body_name(record["body"], count, where)
+                    try:
+                        body = text.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ConnectSimError(f"{where}: the text is not UTF-8 text") from None
+                elif record.get("body") is None:  # skips and actions have no body
+                    continue
+                else:
+                    count += 1
+                    name = _body_name(record["body"], count, where)
+                    body = (folder / name).read_bytes()
+                yield name, body
     except OSError as error:
         raise ConnectSimError(f"{error.filename or source}: {error.strerror or error}") from None
+    if count != claim.count:
+        raise ConnectSimError(
+            f"{source}: {count} bodies, where the run's marker counts {claim.count}"
+        )
 
 
 def _record(line: bytes, where: str) -> dict[str, Any]:
@@ -775,8 +823,11 @@ def _record(line: bytes, where: str) -> dict[str, Any]:
     return record
 
 
-def _body_name(name: object, where: str) -> str:
-    """A body's name from a line, checked: never a path outside the run's ``bodies/``."""
-    if not isinstance(name, str) or _BODY_PATH.fullmatch(name) is None:
+def _body_name(name: object, number: int, where: str) -> str:
+    """The ``number``-th body's name from a line, checked: a path in the run's ``bodies/``."""
+    match = _BODY_PATH.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
         raise ConnectSimError(f"{where}: {name!r} is not the name of a body")
-    return name
+    if int(match.group(1)) != number:
+        raise ConnectSimError(f"{where}: {name!r} is not the name of body {number}")
+    return match.group(0)

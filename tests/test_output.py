@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import shutil
@@ -824,6 +825,16 @@ def tampered(out: Path, name: str, change: Callable[[bytes], bytes]) -> None:
         ("files", "trace.jsonl", lambda b: b.replace(b"bodies/000/000003.json", b"/etc/passwd"),
          r"trace.jsonl, line 3: '/etc/passwd' is not the name of a body"),
         ("files", "bodies/000/000004.json", lambda b: b"",  None),
+        ("jsonl", "bodies.jsonl", lambda b: b + b'{"body": "bodies/000/000007.json", "text": "\\ud800"}\n',
+         r"bodies.jsonl, line 7: the text is not UTF-8 text"),
+        ("jsonl", "bodies.jsonl", lambda b: b"".join(b.splitlines(keepends=True)[:2]),
+         r"bodies.jsonl: 2 bodies, where the run's marker counts 6"),
+        ("jsonl", "bodies.jsonl", lambda b: b + b.splitlines(keepends=True)[-1],
+         r"line 7: 'bodies/000/000006.json' is not the name of body 7"),
+        ("jsonl", "bodies.jsonl", lambda b: b"".join(b.splitlines(keepends=True)[1:]),
+         r"line 1: 'bodies/000/000002.json' is not the name of body 1"),
+        ("files", "trace.jsonl", lambda b: b"".join(b.splitlines(keepends=True)[:5]),
+         r"trace.jsonl: 5 bodies, where the run's marker counts 6"),
     ],
 )  # fmt: skip
 def test_read_bodies_names_the_line_that_is_not_a_body(
@@ -849,4 +860,70 @@ def test_read_bodies_refuses_a_folder_that_holds_no_complete_run(tmp_path: Path)
     text = (tmp_path / "out" / MARKER).read_text(encoding="utf-8")
     (tmp_path / "out" / MARKER).write_text(text.replace('"complete": true', '"complete": false'))
     with pytest.raises(cs.ConnectSimError, match=r"a run whose writing was stopped"):
-        list(output.read_bodies(tmp_path / "out"))
+        output.read_bodies(tmp_path / "out")  # at once, not when the reading begins
+    for wrong in (None, 3, b"out", ""):
+        with pytest.raises(cs.ConnectSimError, match="output folder"):
+            output.read_bodies(wrong)  # type: ignore[arg-type]
+
+
+def test_read_bodies_reads_a_run_of_the_flat_layout(tmp_path: Path) -> None:
+    flat_run(tmp_path / "out")
+    trace = tmp_path / "out" / "trace.jsonl"  # as such a run named its bodies
+    trace.write_bytes(trace.read_bytes().replace(b'"bodies/000/', b'"bodies/'))
+    names = [name for name, _ in output.read_bodies(tmp_path / "out")]
+    assert names == [f"bodies/{n:06d}.xml" for n in range(1, 7)]
+
+
+def test_a_bodies_folder_found_after_a_jsonl_run_is_yours(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim"), out, bodies="jsonl")
+    (out / "bodies").mkdir()  # empty: nothing says it is not the run's but the marker
+    write_run(run("sim"), out, bodies="jsonl")
+    assert (out / "bodies").is_dir() and list((out / "bodies").iterdir()) == []
+    write_run(run("sim"), out)  # the files layout puts its folders of bodies into it
+    assert sorted(path.name for path in (out / "bodies").iterdir()) == ["000"]
+
+
+def test_a_foreign_bodies_jsonl_is_refused_before_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim"), out)
+    (out / "bodies.jsonl").write_text("mine", encoding="utf-8")
+    check_run_folder(out)  # the files layout leaves it be
+    refused = r"bodies\.jsonl: not written by the earlier run"
+    with pytest.raises(cs.ConnectSimError, match=refused):
+        check_run_folder(out, "jsonl")
+    sim = parse_scenario(SEED.read_text(encoding="utf-8"), "seed.toml").build()
+    with (
+        pytest.raises(cs.ConnectSimError, match=refused),
+        output.RunWriter(sim, out, bodies="jsonl"),
+    ):
+        pytest.fail("the block ran")
+    assert sim.attempts == [] and (out / "bodies.jsonl").read_text(encoding="utf-8") == "mine"
+
+
+class FullDisk(io.RawIOBase):
+    """A file on a disk that is full: every write fails, as the buffer's last flush does."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("layout", ["files", "jsonl"])
+def test_a_full_disk_under_a_buffered_file_leaves_no_staging_folder(
+    layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_run(run("sim", "xml"), out)
+    before = tree(out)
+    # Every line fits in the buffer: the disk says it is full when the files are closed.
+    full = lambda path: io.BufferedWriter(FullDisk(str(path)), 1 << 20)  # noqa: E731
+    monkeypatch.setattr(output, "_open_file", full)
+    with pytest.raises(OSError, match="No space left"):
+        write_run(run("sim"), out, bodies=layout)
+    assert tree(out) == before
