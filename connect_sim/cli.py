@@ -192,8 +192,7 @@ def _log_row(start: datetime, entry: LogEntry) -> list[str]:
 def _run(args: argparse.Namespace) -> None:
     scenario = load_scenario(args.file)
     check_run_folder(args.out, args.bodies)  # refuse the folder now, not after building
-    sim = scenario.build(mode=args.mode, seed=args.seed)
-    del scenario  # built once: its tables are free for the run (a large file's are large)
+    sim = scenario.build(mode=args.mode, seed=args.seed, once=True)  # its tables let go
     try:
         with RunWriter(sim, args.out, bodies=args.bodies) as writer:  # as the run goes
             result = sim.run()
@@ -229,7 +228,8 @@ def _forward(args: argparse.Namespace) -> None:
     if problem is not None:
         raise ConnectSimError(f"--to {args.to}: {problem}")
     key, kept = forwarding_key()
-    sim = scenario.build(mode=args.mode, seed=args.seed, listener=listener, hmac_key=key)
+    sim = scenario.build(mode=args.mode, seed=args.seed, listener=listener, hmac_key=key,
+                         once=True)  # fmt: skip
     own = [c.name for c in sim._channels if key not in c.configuration.hmac_keys]
     print(f"signing with HMAC key {key} (kept in {kept})"
           + (f"; {', '.join(own)} sign{'s' if len(own) == 1 else ''} with the scenario's keys"

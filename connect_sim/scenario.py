@@ -215,6 +215,7 @@ class Scenario:
     def __init__(self, path: str, data: dict[str, Any]) -> None:
         self.path = path
         self._data = data
+        self._built_once = False  # build(once=True) let go of the tables
         place = _Place(path)
         _table(place, "top level", data, _TOP)
         settings = _table(place, "[simulation]", data.get("simulation", {}), _SIMULATION)
@@ -253,6 +254,7 @@ class Scenario:
         *,
         listener: listeners.Listener | None = None,
         hmac_key: str | None = None,
+        once: bool = False,
     ) -> Simulation:
         """A fresh simulation of the scenario; a problem in the file raises ScenarioError.
 
@@ -262,8 +264,20 @@ class Scenario:
         ``listener`` replaces every configuration's (``connect-sim forward``
         posts to one URL), and ``hmac_key`` signs with that key every
         configuration that names no ``hmac_keys`` of its own.
+
+        ``once`` lets go of each envelope's and action's table as soon as it is
+        built, so that a large file's tables (about 1.3 KB an envelope) do not
+        stay alive beside the simulation made of them; the scenario cannot be
+        built again (a :class:`~connect_sim.errors.ScenarioError` says so).
+        ``connect-sim run`` and ``forward`` build once.
         """
         place = _Place(self.path)
+        if self._built_once:
+            raise ScenarioError(
+                f"{self.path}: built once already (build(once=True) let go of its tables); "
+                "load the file again to build it again"
+            )
+        self._built_once = once
         data = self._data
         if mode is not None and mode not in MODES:
             raise ScenarioError(f"mode must be one of {MODES}, got {mode!r}")
@@ -280,11 +294,16 @@ class Scenario:
             if not tables:
                 raise place.error("top level", f"no [[{key}]]: {missing}")
         for number, raw in enumerate(envelopes, start=1):
+            if once:
+                envelopes[number - 1] = None  # the list lets go; raw is the last holder
             self._envelope(place, sim, number, raw)
         for number, raw in enumerate(configurations, start=1):
             self._configuration(place, sim, number, raw, forced=mode is not None,
                                 listener=listener, hmac_key=hmac_key)  # fmt: skip
-        for number, raw in enumerate(_list_of_tables(place, data, "action"), start=1):
+        actions = _list_of_tables(place, data, "action")
+        for number, raw in enumerate(actions, start=1):
+            if once:
+                actions[number - 1] = None
             self._action(place, sim, number, raw, forced=mode is not None)
         return sim
 
