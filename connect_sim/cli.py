@@ -32,6 +32,8 @@ __all__ = ["main"]
 
 INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT, as shells report it)."""
+BROKEN_PIPE = 141
+"""The exit status when the reader of standard output went away (128 + SIGPIPE)."""
 
 
 class _UsageError(Exception):
@@ -372,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # the reader stopped reading (| head): stop quietly, as Unix tools do
+        _quiet_stdout()
+        return BROKEN_PIPE
     except (ConnectSimError, _UsageError) as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 2
@@ -379,6 +384,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {_one_line(_os_error(error))}", file=sys.stderr)
         return 2
     return 0
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at nothing, so that the interpreter's last flush cannot fail."""
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(descriptor, sys.stdout.fileno())
+    except (OSError, ValueError):  # no descriptor to point (a test's captured stdout)
+        pass
 
 
 def _os_error(error: OSError) -> str:

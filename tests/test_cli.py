@@ -535,3 +535,21 @@ def test_a_forced_mode_still_checks_set_mode(
     )
     assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 2
     assert only_error_line(capsys) == error  # the same words as when the action is played
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    from test_scenario import many_envelopes
+
+    scenario = tmp_path / "many.toml"
+    scenario.write_text(many_envelopes(200), encoding="utf-8")
+    code = (
+        "import sys; from connect_sim import cli; "
+        f"sys.argv = ['connect-sim', 'compare', {str(scenario)!r}]; cli._entry()"
+    )
+    command = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()  # gone before the table is written, as `| head` is after a line
+    errors = command.stderr.read()
+    assert (command.wait(timeout=60), errors) == (141, b"")
