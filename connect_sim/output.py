@@ -54,6 +54,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -531,13 +532,6 @@ class _Writer:
                     break
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would make one per call
-
-
-def _dumps(record: object) -> str:
-    return _ENCODER.encode(record)
-
-
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text if isinstance(error, ConnectSimError) else f"{type(error).__name__}: {text}"
@@ -640,7 +634,7 @@ class RunWriter:
         try:
             line, path, body = self._tracer.written(number, attempt)
             if self._lines is not None:  # the path names the body's line (all ASCII)
-                text = _ENCODER.encode(body.decode("utf-8"))
+                text = encode_basestring(body.decode("utf-8"))  # as json.dumps writes it
                 _append(self._lines, f'{{"body": "{path}", "text": {text}}}\n'.encode())
             else:
                 if self._target.foreign:  # usually none: files in bodies/ not the run's
@@ -661,7 +655,7 @@ class RunWriter:
         self._line(self._tracer.action(record))
 
     def _line(self, record: dict[str, Any]) -> None:
-        self._text(_dumps(record))
+        self._text(self._tracer.text(record))
 
     def _text(self, line: str) -> None:
         assert self._trace is not None

@@ -92,7 +92,7 @@ def _hidden(headers: dict[str, str]) -> dict[str, str]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would make one per call
-_NULL, _QUOTE = "null", '"'
+_NULL = "null"
 
 
 def _json_text(value: str | None) -> str:
@@ -166,6 +166,11 @@ class Tracer:
         body, headers = attempt.render()
         return self.record(number, attempt, headers), body
 
+    @staticmethod
+    def text(record: dict[str, Any]) -> str:
+        """Any trace record as its line's JSON text: ``json.dumps(record, ensure_ascii=False)``."""
+        return _ENCODER.encode(record)
+
     def written(self, number: int, attempt: Attempt) -> tuple[str, str, bytes]:
         """The ``number``-th attempt's trace line, body path and body, rendered in passing.
 
@@ -217,7 +222,7 @@ class Tracer:
             f'"recipient_statuses": {{{statuses}}}, "merged_events": [{events}], '
             f'"body": "{path or body_path(number, attempt)}", '
             f'"headers": {_ENCODER.encode(_hidden(headers))}, '
-            f'"error_kind": {_NULL if error is None else f"{_QUOTE}{error}{_QUOTE}"}}}'
+            f'"error_kind": {_json_text(error)}}}'
         )
 
     def record(self, number: int, attempt: Attempt, headers: dict[str, str]) -> dict[str, Any]:
