@@ -143,9 +143,8 @@ def _settle_in_flight(sim: Simulation) -> None:
     settling never starts an attempt (the queue moves on only when pumped).
     """
     ledger = sim._ledger
-    ledger.flush()
     queues = {channel.number: channel for channel in sim._channels}
-    for row in range(ledger.attempts):
+    for row in range(len(ledger.a_outcome)):  # a row kept short is settled: delivered at once
         if ledger.a_outcome[row] == 0:
             queue = queues[ledger.m_channel[ledger.a_message[row]]]
             queue.busy = False

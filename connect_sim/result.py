@@ -91,7 +91,7 @@ class Result:
             return queues[0].delivered
         ledger = self._simulation._ledger
         rows = sorted((row for queue in queues for row in queue.delivered_rows),
-                      key=lambda row: (ledger.a_end[row], row))  # fmt: skip
+                      key=lambda row: (Attempt(ledger, row).end, row))  # fmt: skip
         return Rows(rows, partial(Attempt, ledger))
 
     def messages(self, name: str) -> Rows[Message]:
@@ -149,10 +149,9 @@ class Result:
         """
         out: dict[str, dict[str, int | str]] = {}
         for name, channel in self._channels.items():
-            channel.ledger.flush()
-            state = channel.ledger.m_state
+            state = channel.ledger.state_of  # rows kept short too, without writing them out
             queues = channel.siblings
-            counts = Counter(state[row] for queue in queues for row in queue.message_rows)
+            counts = Counter(state(row) for queue in queues for row in queue.message_rows)
             out[name] = {
                 "mode": channel.mode,
                 "generated": sum(len(queue.message_rows) for queue in queues),

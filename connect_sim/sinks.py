@@ -141,9 +141,8 @@ class TraceCursor:
         row = self.attempts
         if row >= ledger.attempts:
             return None
-        if ledger.quick:
-            ledger.flush()  # rows delivered at once: into the columns, to be read
-        if not final and not ledger.a_outcome[row]:
+        # A row kept short (past the columns' end) was delivered at once: it is final.
+        if not final and row < len(ledger.a_outcome) and not ledger.a_outcome[row]:
             return None  # in flight: this and what follows wait
         return row + 1, Attempt(ledger, row)
 

@@ -429,9 +429,8 @@ class Channel:
     def pending(self) -> list[Message]:
         """Messages neither delivered nor in the failure log, in creation order."""
         ledger = self.ledger
-        ledger.flush()
-        state = ledger.m_state
-        return [Message(ledger, row) for row in self.message_rows if state[row] in PENDING_CODES]
+        state = ledger.state_of  # a row kept short is delivered: read where it is
+        return [Message(ledger, row) for row in self.message_rows if state(row) in PENDING_CODES]
 
     def check(self) -> None:
         """Assert the invariants both algorithms keep; property tests call it after every step."""

@@ -30,14 +30,18 @@ event's; the snapshot is the event's; one attempt, delivered).  So
 ``quick`` (8 bytes where the two rows cost 72) and they take the next message
 and attempt rows, after the rows in the columns.  :meth:`Ledger.flush` writes
 them into the columns, in order, with the standard library's C loops; it
-runs before any other write (so rows stay in order) and before anything reads
-a row from outside the delivery code: a :class:`~.records.Message` or
-:class:`~.records.Attempt` view flushes when it is made, and so do the
-readers of whole columns (a result's summary, a channel's pending messages).
-Counting needs no flush (:attr:`Ledger.messages` and :attr:`Ledger.attempts`).
-Within the delivery code, a row a channel holds was written by a general
-write, so it is in the columns.  ``tests/test_fast_path.py`` holds every
-reading to the general path's.
+runs before any other write, so that rows stay in order.  Reading needs no
+flush: a row at or past the end of its columns is kept short, and the
+ledger's readers (:meth:`Ledger.event_of`, :meth:`Ledger.message_of`,
+:meth:`Ledger.carried`, ...) and the views of
+:mod:`~connect_sim.delivery.records` read what its packed integer says (its
+event, channel and status) and derive the rest.  So a writer that reads
+every attempt of a long run keeps 8 bytes an attempt, not 60.  A short row
+never changes: it is delivered, and nothing writes a delivered message or
+its attempt again.  Within the delivery code, a row a channel holds (one
+waiting, in flight or logged) was written by a general write, so it is in
+the columns.
+``tests/test_fast_path.py`` holds every reading to the general path's.
 
 Between the attempts
 --------------------
@@ -102,12 +106,14 @@ ROW: Final = "i"
 
 # A message delivered at once, packed: event row << 32 | channel << 10 | status.
 _CHANNEL_BITS: Final = 22
+_CHANNEL_MASK: Final = (1 << _CHANNEL_BITS) - 1
 
 #: What the trace shows between attempts (see the module's doc): ``(attempts before it,
 #: "skip", (time, message, number, position, generated))`` or ``(attempts before it,
 #: "action", the trace record)``.
 Note = tuple[int, str, Any]
 _STATUS_BITS: Final = 10
+_STATUS_MASK: Final = (1 << _STATUS_BITS) - 1
 
 
 def _repeated(typecode: str, value: int, count: int) -> array[int]:
@@ -212,8 +218,7 @@ class Ledger:
         first_message, first_attempt = len(self.m_event), len(self.a_time)
         event = [packed >> 32 for packed in quick]
         times = _gather(self.events.times, event)
-        channel_mask = (1 << _CHANNEL_BITS) - 1
-        self.m_channel.extend(array("I", [packed >> _STATUS_BITS & channel_mask
+        self.m_channel.extend(array("I", [packed >> _STATUS_BITS & _CHANNEL_MASK
                                           for packed in quick]))  # fmt: skip
         self.m_event.extend(array(ROW, event))
         self.m_state.extend(_repeated("B", S_DELIVERED, count))
@@ -225,8 +230,7 @@ class Ledger:
         self.a_number.extend(_repeated("i", 1, count))
         self.a_position.extend(_gather(self.events.positions, event, "i"))
         self.a_generated.extend(times)
-        status_mask = (1 << _STATUS_BITS) - 1
-        self.a_status.extend(array("h", [packed & status_mask for packed in quick]))
+        self.a_status.extend(array("h", [packed & _STATUS_MASK for packed in quick]))
         self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         self.quick = array("q")
 
@@ -325,12 +329,49 @@ class Ledger:
                 m_end[message] = time
         return first
 
+    # Reading a row: in the columns, or kept short (see the module's doc).  A message
+    # kept short and its attempt are the same place in ``quick``: ``message -
+    # len(m_event)`` is ``attempt - len(a_time)``.  Each reader decodes only what it
+    # returns, because a writer reads a dozen of them an attempt.
+
+    def event_of(self, message: int) -> int:
+        """A message's first event's row."""
+        m_event = self.m_event
+        if message < len(m_event):
+            return m_event[message]
+        return self.quick[message - len(m_event)] >> 32
+
+    def channel_of(self, message: int) -> int:
+        """The number of the channel (configuration queue) a message is in."""
+        m_channel = self.m_channel
+        if message < len(m_channel):
+            return m_channel[message]
+        return self.quick[message - len(m_channel)] >> _STATUS_BITS & _CHANNEL_MASK
+
+    def state_of(self, message: int) -> int:
+        """A message's state code (see :data:`STATES`)."""
+        m_state = self.m_state
+        return m_state[message] if message < len(m_state) else S_DELIVERED
+
+    def message_of(self, attempt: int) -> int:
+        """The row of the message an attempt delivers."""
+        a_message = self.a_message
+        if attempt < len(a_message):
+            return a_message[attempt]
+        return len(self.m_event) + attempt - len(a_message)
+
+    def event_time(self, attempt: int) -> int:
+        """The time of the event of an attempt kept short: its start, end and generated time."""
+        return self.events.times[self.quick[attempt - len(self.a_time)] >> 32]
+
     def carried(self, message: int) -> tuple[int, int]:
         """The snapshot position and generated time a message carries now.
 
         Its latest attempt's (duplicates aside), or before its first attempt, its
         first event's (a republished message's own).
         """
+        if message >= len(self.m_last):  # kept short: its one attempt carried its event's
+            return self.own(message)
         last = self.m_last[message]
         if last < 0:
             return self.own(message)
@@ -346,26 +387,41 @@ class Ledger:
             fixed = self.republished.get(message)
             if fixed is not None:
                 return fixed[1], fixed[2]
-        event = self.m_event[message]
+        event = self.event_of(message)
         return self.events.positions[event], self.events.times[event]
 
     def attempts_of(self, message: int) -> int:
         """How many attempts (duplicates aside) ``message`` has had."""
+        if message >= len(self.m_last):
+            return 1  # kept short: delivered by its first attempt
         last = self.m_last[message]
         return 0 if last < 0 else self.a_number[last]
 
     def last_end(self, message: int) -> int:
         """When the message's latest attempt ended (a duplicate too); 0 before the first."""
-        return self.m_end[message]
+        m_end = self.m_end
+        if message < len(m_end):
+            return m_end[message]
+        return self.events.times[self.event_of(message)]  # delivered at once: at its event
 
     def history(self, message: int) -> History:
         """The envelope history a message's snapshots come from."""
-        return self.events.histories[self.m_event[message]]
+        return self.events.histories[self.event_of(message)]
 
     def envelope_id(self, message: int) -> str:
         """The id of the envelope a message is about."""
-        return self.events.histories[self.m_event[message]].envelope.id
+        return self.history(message).envelope.id
+
+    def status_of(self, attempt: int) -> int:
+        """An attempt's status column (:data:`NO_STATUS`: no answer)."""
+        a_status = self.a_status
+        if attempt < len(a_status):
+            return a_status[attempt]
+        return self.quick[attempt - len(a_status)] & _STATUS_MASK
 
     def ok(self, attempt: int) -> bool:
         """True when the attempt was answered with a 2xx in time."""
-        return 200 <= self.a_status[attempt] < 300
+        a_status = self.a_status
+        if attempt < len(a_status):
+            return 200 <= a_status[attempt] < 300
+        return True  # kept short: delivered

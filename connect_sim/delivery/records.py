@@ -9,7 +9,8 @@ message that will never be delivered, and why.
 The run keeps messages and attempts as rows of its
 :class:`~connect_sim.delivery.ledger.Ledger`.  :class:`Message` and
 :class:`Attempt` are *views*: a ledger and a row, made when something reads
-them, which read and write the ledger's columns.  Two views of one row are
+them, which read and write the ledger's columns (or read a row the ledger
+keeps short, where it is: making or reading a view writes nothing).  Two views of one row are
 equal and hash alike; a view holds its ledger, and the ledger holds no view
 (no reference cycle), so nothing a run leaves needs the cyclic collector.
 """
@@ -86,8 +87,6 @@ class Message:
     __slots__ = ("_ledger", "_row")
 
     def __init__(self, ledger: Ledger, row: int) -> None:
-        if ledger.quick:  # rows delivered at once, not written out yet (see the ledger)
-            ledger.flush()
         self._ledger = ledger
         self._row = row
 
@@ -100,21 +99,21 @@ class Message:
     def configuration(self) -> str:
         """The name of the configuration it belongs to."""
         ledger = self._ledger
-        return ledger.channels[ledger.m_channel[self._row]][0]
+        return ledger.channels[ledger.channel_of(self._row)][0]
 
     @property
     def mode(self) -> str:
         """The delivery algorithm of the queue it is in: ``sim`` or ``aggregate``."""
         ledger = self._ledger
-        return ledger.channels[ledger.m_channel[self._row]][2]
+        return ledger.channels[ledger.channel_of(self._row)][2]
 
     def _event_rows(self) -> list[int]:
         ledger = self._ledger
-        return [ledger.m_event[self._row], *ledger.merged.get(self._row, ())]
+        return [ledger.event_of(self._row), *ledger.merged.get(self._row, ())]
 
     def _last_event_row(self) -> int:
         later = self._ledger.merged.get(self._row)
-        return later[-1] if later else self._ledger.m_event[self._row]
+        return later[-1] if later else self._ledger.event_of(self._row)
 
     @property
     def events(self) -> list[Event]:
@@ -182,7 +181,7 @@ class Message:
     @property
     def state(self) -> str:
         """Its state: one of the eight the class's docstring lists."""
-        return STATES[self._ledger.m_state[self._row]]
+        return STATES[self._ledger.state_of(self._row)]
 
     @property
     def envelope(self) -> Envelope:
@@ -201,7 +200,7 @@ class Message:
     @property
     def pending(self) -> bool:
         """True while the message is neither delivered nor given up."""
-        return self._ledger.m_state[self._row] in PENDING_CODES
+        return self._ledger.state_of(self._row) in PENDING_CODES
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
@@ -247,57 +246,67 @@ class Attempt:
     __slots__ = ("_ledger", "_row")
 
     def __init__(self, ledger: Ledger, row: int) -> None:
-        if ledger.quick:  # rows delivered at once, not written out yet (see the ledger)
-            ledger.flush()
         self._ledger = ledger
         self._row = row
+
+    # A row the ledger keeps short (at or past the end of its columns) is an attempt
+    # delivered at once, the first of its message: its times are its event's, and so
+    # is its snapshot (see the ledger's doc).
 
     @property
     def time(self) -> int:
         """When it started, in ms since the scenario start."""
-        return self._ledger.a_time[self._row]
+        ledger, row = self._ledger, self._row
+        return ledger.a_time[row] if row < len(ledger.a_time) else ledger.event_time(row)
 
     @property
     def end(self) -> int:
         """When it ended (the answer, or the timeout), in ms."""
-        return self._ledger.a_end[self._row]
+        ledger, row = self._ledger, self._row
+        return ledger.a_end[row] if row < len(ledger.a_end) else ledger.event_time(row)
 
     @property
     def message(self) -> Message:
         """The message being delivered."""
-        return Message(self._ledger, self._ledger.a_message[self._row])
+        return Message(self._ledger, self._ledger.message_of(self._row))
 
     @property
     def configuration(self) -> str:
         """The configuration's name."""
         ledger = self._ledger
-        return ledger.channels[ledger.m_channel[ledger.a_message[self._row]]][0]
+        return ledger.channels[ledger.channel_of(ledger.message_of(self._row))][0]
 
     @property
     def number(self) -> int:
         """1 for the first attempt of the message, 2 for its first retry, ..."""
-        return self._ledger.a_number[self._row]
+        ledger, row = self._ledger, self._row
+        return ledger.a_number[row] if row < len(ledger.a_number) else 1
 
     @property
     def position(self) -> int:
         """The snapshot it carried: the envelope's state after its event number ``position``."""
-        return self._ledger.a_position[self._row]
+        ledger, row = self._ledger, self._row
+        if row < len(ledger.a_position):
+            return ledger.a_position[row]
+        return ledger.events.positions[ledger.event_of(ledger.message_of(row))]
 
     @property
     def generated(self) -> int:
         """The generated time this attempt carried, in ms."""
-        return self._ledger.a_generated[self._row]
+        ledger, row = self._ledger, self._row
+        return ledger.a_generated[row] if row < len(ledger.a_generated) else ledger.event_time(row)
 
     @property
     def status(self) -> int | None:
         """The HTTP status, or ``None`` when the listener did not answer in time."""
-        status = self._ledger.a_status[self._row]
+        status = self._ledger.status_of(self._row)
         return None if status == NO_STATUS else status
 
     @property
     def outcome(self) -> str:
         """``delivered``, ``retry``, ``failed`` or ``discarded`` (empty while in flight)."""
-        return OUTCOMES[self._ledger.a_outcome[self._row]]
+        ledger, row = self._ledger, self._row
+        return OUTCOMES[ledger.a_outcome[row]] if row < len(ledger.a_outcome) else DELIVERED
 
     @property
     def duplicate(self) -> bool:
@@ -344,13 +353,12 @@ class Attempt:
     @property
     def snapshot(self) -> EnvelopeState:
         """The envelope state this attempt carried (made when first read)."""
-        ledger = self._ledger
-        return ledger.history(ledger.a_message[self._row]).snapshot(ledger.a_position[self._row])
+        return self._ledger.history(self._ledger.message_of(self._row)).snapshot(self.position)
 
     @property
     def _renderer(self) -> Renderer:
         ledger = self._ledger
-        renderer = ledger.channels[ledger.m_channel[ledger.a_message[self._row]]][1]
+        renderer = ledger.channels[ledger.channel_of(ledger.message_of(self._row))][1]
         if renderer is None:
             raise ConfigurationError("this attempt was made without a renderer")
         return renderer
@@ -413,7 +421,7 @@ class Attempt:
     @property
     def sequence(self) -> int:
         """The message's creation order in the run."""
-        return self._ledger.a_message[self._row] + 1
+        return self._ledger.message_of(self._row) + 1
 
     @property
     def retry_count(self) -> int:
@@ -428,7 +436,7 @@ class Attempt:
     @property
     def envelope(self) -> Envelope:
         """The envelope the message is about."""
-        return self._ledger.history(self._ledger.a_message[self._row]).envelope
+        return self._ledger.history(self._ledger.message_of(self._row)).envelope
 
     @property
     def recipient(self) -> Recipient | None:
@@ -565,8 +573,8 @@ class _InPassing(Attempt):
     def snapshot(self) -> EnvelopeState:
         """The envelope state this attempt carried (kept only if it was kept already)."""
         ledger = self._ledger
-        history = ledger.history(ledger.a_message[self._row])
-        return history.peek(ledger.a_position[self._row], ledger.passing)
+        history = ledger.history(ledger.message_of(self._row))
+        return history.peek(self.position, ledger.passing)
 
 
 class _SkipInPassing(Skip):
