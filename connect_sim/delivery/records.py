@@ -10,9 +10,10 @@ The run keeps messages and attempts as rows of its
 :class:`~connect_sim.delivery.ledger.Ledger`.  :class:`Message` and
 :class:`Attempt` are *views*: a ledger and a row, made when something reads
 them, which read and write the ledger's columns (or read a row the ledger
-keeps short, where it is: making or reading a view writes nothing).  Two views of one row are
-equal and hash alike; a view holds its ledger, and the ledger holds no view
-(no reference cycle), so nothing a run leaves needs the cyclic collector.
+keeps short, where it is: making or reading a view writes nothing).  Two
+views of one row are equal and hash alike; a view holds its ledger, and the
+ledger holds no view (no reference cycle), so nothing a run leaves needs the
+cyclic collector.
 """
 
 from __future__ import annotations
