@@ -268,7 +268,6 @@ class Envelope:
     custom_fields: tuple[tuple[str, str], ...] = ()
     documents: tuple[Document, ...] = ()
     routing: tuple[tuple[int, ...], ...] = attrs.field(init=False, eq=False)
-    recipient_ids: tuple[str, ...] = attrs.field(init=False, eq=False)
 
     def __init__(
         self,
@@ -290,7 +289,12 @@ class Envelope:
         _set_custom_fields(self, custom_fields)
         _set_documents(self, documents)
         _set_routing(self, _routing(tuple([r.routing_order for r in recipients])))
-        _set_recipient_ids(self, tuple([r.recipient_id for r in recipients]))
+
+    @property
+    def recipient_ids(self) -> tuple[str, ...]:
+        """The recipients' ``recipient_id`` values, in order (made when read: a million
+        envelopes would keep 56 MB of them)."""
+        return tuple([r.recipient_id for r in self.recipients])  # type: ignore[misc]  # all set
 
     @property
     def envelope_id(self) -> str:
@@ -322,8 +326,9 @@ class Envelope:
     def recipient(self, key: str | Recipient) -> int:
         """The index of a recipient, given its id or the object given at creation."""
         if isinstance(key, str):
-            if key in self.recipient_ids:  # ids are unique: numbered_recipients checks
-                return self.recipient_ids.index(key)
+            for index, recipient in enumerate(self.recipients):
+                if recipient.recipient_id == key:  # ids are unique: numbered_recipients checks
+                    return index
         elif isinstance(key, Recipient):
             for candidates in (self.given, self.recipients):
                 for index, recipient in enumerate(candidates):
@@ -347,7 +352,7 @@ class Envelope:
 
 # The slots' own setters, for Envelope.__init__.
 (_set_id, _set_envelope_id, _set_subject, _set_recipients, _set_given, _set_custom_fields,
- _set_documents, _set_routing, _set_recipient_ids) = (
+ _set_documents, _set_routing) = (
     Envelope.__dict__[field.name].__set__ for field in attrs.fields(Envelope)
 )  # fmt: skip
 

@@ -172,3 +172,44 @@ def test_reading_a_run_leaves_the_rows_kept_short_where_they_are() -> None:
     ledger.flush()
     assert len(ledger.quick) == 0 and len(ledger.a_time) == 120
     assert read() == kept_short
+
+
+def test_columns_that_end_early_read_the_same_among_other_configurations() -> None:
+    # A SIM queue's attempts leave the ledger's end and snapshot columns unwritten, until
+    # an attempt of another configuration (Aggregate carrying a later snapshot, a slow
+    # listener) needs them and writes their defaults: each configuration's attempts must
+    # read the same run alone as among the others, whose rows come between its own.
+    configurations = {
+        "sim": (cs.Configuration(name="sim", retry_interval="10m"),
+                cs.listeners.Flaky(failure_rate=0.3, seed=2)),
+        "slow": (cs.Configuration(name="slow", retry_interval="10m"),
+                 cs.listeners.Flaky(failure_rate=0.2, latency="3s", seed=3)),
+        "agg": (cs.Configuration(name="agg", mode="aggregate", retry_interval="10m"),
+                cs.listeners.Flaky(failure_rate=0.3, seed=4)),
+    }  # fmt: skip
+
+    columns: list[int] = []
+
+    def run(names: list[str]) -> dict[str, list[object]]:
+        sim = cs.Simulation(seed=9)
+        for name in names:
+            sim.add_configuration(*configurations[name])
+        for number in range(12):
+            env = sim.create_envelope("S", [cs.Signer("A", "a@example.com"),
+                                            cs.CarbonCopy("B", "b@example.com", 2)])  # fmt: skip
+            sim.send(env, at=f"{number * 7}m")
+            sim.sign(env, "1", at=f"{number * 7 + 1}m")
+        result = sim.run()
+        columns[:] = [len(sim._ledger.a_end), len(sim._ledger.a_position), sim._ledger.attempts]
+        return {name: [(a.time, a.end, a.number, a.status, a.outcome, a.generated,
+                        a.position, a.event, a.message.last_end, a.message.generated)
+                       for a in result.attempts if a.configuration == name]
+                for name in names}  # fmt: skip
+
+    together = run(["sim", "slow", "agg"])
+    ends, snapshots, attempts = columns
+    assert 0 < ends < attempts and 0 < snapshots < attempts  # written part of the way
+    for name in configurations:
+        alone = run([name])[name]
+        assert together[name] == alone, name
+    assert any(end != time for time, end, *_ in together["slow"])

@@ -106,9 +106,8 @@ class AggregateChannel(Channel):
                 if self.paused or self.disabled:
                     continue  # not sent: Connect does not retry an accidental duplicate
                 attempt = self._attempt(
-                    ledger.a_message[original], ledger.a_position[original],
-                    ledger.a_generated[original], duplicate=True,
-                )  # fmt: skip
+                    ledger.a_message[original], *ledger.carried_by(original), duplicate=True
+                )
             elif self.released or self.due:
                 message = self.released.popleft() if self.released else self.due.popleft()
                 history = ledger.history(message)
@@ -146,7 +145,7 @@ class AggregateChannel(Channel):
                 self.delivered_rows.append(attempt)
                 self._attempt_succeeded()
             else:
-                self._attempt_failed(ledger.a_end[attempt])
+                self._attempt_failed(ledger.end_of(attempt))
             return
         if ok:
             self._attempt_succeeded()
@@ -160,9 +159,9 @@ class AggregateChannel(Channel):
             self.delivered_rows.append(attempt)
             if self.duplicate_rate and self.rng.random() < self.duplicate_rate:
                 self.duplicates.append(attempt)
-            self._release(ledger.a_end[attempt])
+            self._release(ledger.end_of(attempt))
             return
-        self._attempt_failed(ledger.a_end[attempt])
+        self._attempt_failed(ledger.end_of(attempt))
         if self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY

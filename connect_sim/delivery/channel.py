@@ -178,15 +178,27 @@ class Channel:
         number = ledger.attempts_of(message)
         if not duplicate:
             number += 1
+        answer = self.answer
+        asked = response is None and answer is None  # the listener reads the attempt
+        if asked:  # and sees its message as it was until the answer: its last end the earlier
+            before = ledger.last_end(message)
         row = ledger.add_attempt(message, now, number, position, generated)
         self.attempt_count += 1
         if duplicate:
             ledger.duplicates.add(row)
+            ledger.latest_duplicate[message] = row
         else:
             ledger.m_last[message] = row
-        if response is None:
-            answer = self.answer
-            response = answer() if answer else self.session.respond(Attempt(ledger, row))
+            if ledger.latest_duplicate:
+                ledger.latest_duplicate.pop(message, None)
+        if asked:
+            ledger.answering = (message, before)
+            try:
+                response = self.session.respond(Attempt(ledger, row))
+            finally:
+                ledger.answering = None
+        elif response is None:
+            response = answer()  # type: ignore[misc]  # not None: asked is False
         status, latency = response
         if not (status is None or (type(status) is int and 100 <= status <= 599)) or not (
             type(latency) is int and latency >= 0
@@ -199,8 +211,9 @@ class Channel:
             status, latency = None, self.timeout
         if status is not None:
             ledger.a_status[row] = status
-        ledger.a_end[row] = end = now + latency
-        ledger.m_end[message] = end
+        end = now + latency
+        if latency:
+            ledger.set_end(row, end)
         if latency == 0 or outside:
             return row
         self.busy = True
@@ -223,7 +236,7 @@ class Channel:
         """A failed attempt that will be retried: its message is in the failure log."""
         ledger = self.ledger
         message = ledger.a_message[attempt]
-        self.logged.setdefault(message, ledger.a_end[attempt])
+        self.logged.setdefault(message, ledger.end_of(attempt))
         status = ledger.a_status[attempt]
         self.log_errors[message] = (
             f"no answer within {self.timeout} ms" if status == 0 else f"HTTP {status}"
@@ -379,13 +392,13 @@ class Channel:
             self.outside.add(message)
             self.delivered_rows.append(attempt)
             self._attempt_succeeded()
-            self._succeeded_outside(ledger.a_end[attempt])
+            self._succeeded_outside(ledger.end_of(attempt))
             return True
-        self._attempt_failed(ledger.a_end[attempt])
+        self._attempt_failed(ledger.end_of(attempt))
         ledger.a_outcome[attempt] = O_FAILED
         status = ledger.a_status[attempt]
         answer = "no answer" if status == 0 else f"HTTP {status}"
-        self._give_up(message, ledger.a_end[attempt],
+        self._give_up(message, ledger.end_of(attempt),
                       f"{answer} to a synchronous republish; not retried")  # fmt: skip
         return False
 
@@ -406,7 +419,8 @@ class Channel:
     def _final_failure(self, attempt: int) -> None:
         ledger = self.ledger
         ledger.a_outcome[attempt] = O_FAILED
-        self._give_up(ledger.a_message[attempt], ledger.a_end[attempt], self._fail_reason(attempt))
+        message, end = ledger.a_message[attempt], ledger.end_of(attempt)
+        self._give_up(message, end, self._fail_reason(attempt))
 
     def can_retry(self, message: int) -> bool:
         """True when a failed message gets another attempt."""

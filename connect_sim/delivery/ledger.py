@@ -5,19 +5,36 @@ Theory of operation
 A run of a million envelopes makes six million messages and as many attempts,
 and a capacity study reads their counts, a listener test a few of them.  So
 the run keeps them in a :class:`Ledger`, as columns: a message is a row of
-five numbers, an attempt a row of eight (arrays of machine integers, about 60
-bytes for both, where two objects cost about 500), and what few rows have
-(an error, a duplicate, a body once read) is in a dict or set by row.  The
-delivery channels write the rows; :mod:`connect_sim.delivery.records` makes
-the :class:`~.records.Message` and :class:`~.records.Attempt` views that
-users read.  States and outcomes are kept as small codes, and the tables
-below give their names.
+four numbers, an attempt a row of up to eight (arrays of machine integers,
+32 bytes for both in a SIM run, where two objects cost about 500), and what
+few rows have (an error, a duplicate, a body once read) is in a dict or set
+by row.  The delivery channels write the rows;
+:mod:`connect_sim.delivery.records` makes the :class:`~.records.Message` and
+:class:`~.records.Attempt` views that users read.  States and outcomes are
+kept as small codes, and the tables below give their names.
 
 A message's snapshot, generated time and attempt count are those of its
 latest attempt that was not a duplicate, or, before its first attempt, its
 first event's: one column (``m_last``) says which, so nothing is stored
 twice.  When its latest attempt ended (a duplicate's too, as listeners saw
-it) is a column of its own, written when the answer comes.
+it) is that attempt's end: ``m_last``'s, or the duplicate's that
+``latest_duplicate`` names, for the few messages whose latest attempt was
+one; while a listener reads an attempt to answer it, the attempt before's
+(``answering``), as the listener would see it.
+
+Columns that end early
+----------------------
+Three attempt columns hold what most attempts do not need: ``a_end`` (an
+attempt answered at once ends when it starts) and ``a_position`` and
+``a_generated`` (a SIM attempt carries its message's own event, its snapshot
+and time; only Aggregate's carry the envelope's latest).  Each is written
+only as far as its last attempt that needs it: a row past its end takes the
+default (the start; the message's own, :meth:`Ledger.own`).  The first
+attempt that needs one writes the defaults of the rows before it, once, and
+then its own value (:meth:`Ledger.set_end`, :meth:`Ledger.add_attempt`).
+So a SIM run keeps 19 bytes an attempt in its columns, not 39, and a run
+whose listener takes time, or an Aggregate run, keeps what it did before.
+:meth:`Ledger.end_of` and :meth:`Ledger.carried_by` read them.
 
 Delivered at once, written short
 --------------------------------
@@ -27,7 +44,7 @@ Such a message and its attempt are fully given by the channel, the event and
 the status: every other value follows (times, end and generated time are the
 event's; the snapshot is the event's; one attempt, delivered).  So
 :meth:`Ledger.delivered_at_once` keeps them as one packed integer in
-``quick`` (8 bytes where the two rows cost 72) and they take the next message
+``quick`` (8 bytes where the two rows cost 32) and they take the next message
 and attempt rows, after the rows in the columns.  :meth:`Ledger.flush` writes
 them into the columns, in order, with the standard library's C loops; it
 runs before any other write, so that rows stay in order.  Reading needs no
@@ -136,10 +153,10 @@ class Ledger:
     """
 
     __slots__ = ("a_end", "a_generated", "a_message", "a_number", "a_outcome", "a_position",
-                 "a_status", "a_time", "bodies", "channels", "duplicates", "error_kinds",
-                 "errors", "events", "headers", "m_channel", "m_end", "m_event", "m_last",
-                 "m_state", "merged", "notes", "passing", "quick", "republished",
-                 "unreached")  # fmt: skip
+                 "a_status", "a_time", "answering", "bodies", "channels", "duplicates",
+                 "error_kinds", "errors", "events", "headers", "latest_duplicate", "m_channel",
+                 "m_event", "m_last", "m_state", "merged", "notes", "passing", "quick",
+                 "republished", "unreached")  # fmt: skip
 
     def __init__(self, events: EventLog) -> None:
         self.events = events
@@ -150,14 +167,20 @@ class Ledger:
         self.m_event = array(ROW)  # its first event's row
         self.m_state = array("B")
         self.m_last = array(ROW)  # its latest attempt that was not a duplicate, or -1
-        self.m_end = array("q")  # when its latest attempt (duplicates too) ended; 0 before
+        #: A message whose latest attempt is a duplicate: that attempt's row.
+        self.latest_duplicate: dict[int, int] = {}
+        #: While a listener reads an attempt to answer it: its message, and its last end
+        #: before that attempt (what the listener sees; see ``last_end``).
+        self.answering: tuple[int, int] | None = None
         self.merged: dict[int, list[int]] = {}  # Aggregate: the rows of its later events
         # Attempts.
         self.a_message = array(ROW)
         self.a_time = array("q")
-        self.a_end = array("q")
+        self.a_end = array("q")  # ends early (see the module's doc): the start past its end
         self.a_number = array("i")
-        self.a_position = array("i")  # the snapshot carried: the envelope's state after event n
+        # The snapshot carried (the envelope's state after event n) and its generated time;
+        # both end early (see the module's doc): the message's own past their end.
+        self.a_position = array("i")
         self.a_generated = array("q")
         self.a_status = array("h")  # 0: no answer
         self.a_outcome = array("B")
@@ -217,19 +240,15 @@ class Ledger:
         count = len(quick)
         first_message, first_attempt = len(self.m_event), len(self.a_time)
         event = [packed >> 32 for packed in quick]
-        times = _gather(self.events.times, event)
         self.m_channel.extend(array("I", [packed >> _STATUS_BITS & _CHANNEL_MASK
                                           for packed in quick]))  # fmt: skip
         self.m_event.extend(array(ROW, event))
         self.m_state.extend(_repeated("B", S_DELIVERED, count))
         self.m_last.extend(array(ROW, range(first_attempt, first_attempt + count)))
-        self.m_end.extend(times)
         self.a_message.extend(array(ROW, range(first_message, first_message + count)))
-        self.a_time.extend(times)
-        self.a_end.extend(times)
+        self.a_time.extend(_gather(self.events.times, event))
+        # a_end, a_position and a_generated end early: these rows take their defaults.
         self.a_number.extend(_repeated("i", 1, count))
-        self.a_position.extend(_gather(self.events.positions, event, "i"))
-        self.a_generated.extend(times)
         self.a_status.extend(array("h", [packed & _STATUS_MASK for packed in quick]))
         self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         self.quick = array("q")
@@ -242,7 +261,6 @@ class Ledger:
         self.m_event.append(event)
         self.m_state.append(state)
         self.m_last.append(-1)
-        self.m_end.append(0)
         return len(self.m_event) - 1
 
     def add_attempt(
@@ -252,22 +270,39 @@ class Ledger:
         number: int,
         position: int,
         generated: int,
-        status: int | None = None,
-        end: int | None = None,
-        outcome: int = 0,
     ) -> int:
-        """A new attempt of ``message``; return its row (status and end may follow)."""
+        """A new attempt of ``message`` carrying that snapshot; return its row.
+
+        It ends when it starts, with no status and no outcome, until
+        :meth:`set_end` and the channel's settlement say otherwise.
+        """
         if self.quick:
             self.flush()
+        row = len(self.a_time)
         self.a_message.append(message)
         self.a_time.append(time)
-        self.a_end.append(time if end is None else end)
         self.a_number.append(number)
-        self.a_position.append(position)
-        self.a_generated.append(generated)
-        self.a_status.append(NO_STATUS if status is None else status)
-        self.a_outcome.append(outcome)
-        return len(self.a_time) - 1
+        self.a_status.append(NO_STATUS)
+        self.a_outcome.append(0)
+        if (position, generated) == self.own(message):
+            return row  # carries its own: the columns end early (see the module's doc)
+        a_position, a_generated = self.a_position, self.a_generated
+        for earlier in range(len(a_position), row):  # their defaults, once
+            carried, at = self.own(self.message_of(earlier))
+            a_position.append(carried)
+            a_generated.append(at)
+        a_position.append(position)
+        a_generated.append(generated)
+        return row
+
+    def set_end(self, attempt: int, end: int) -> None:
+        """When ``attempt`` ended (its answer or its timeout), if not when it started."""
+        a_end = self.a_end
+        if attempt < len(a_end):
+            a_end[attempt] = end
+        elif end != self.a_time[attempt]:
+            a_end.extend(self.a_time[len(a_end) : attempt])  # their defaults: their starts
+            a_end.append(end)
 
     def delivered_at_once(
         self, channel: int, event: int, time: int, position: int, status: int
@@ -302,31 +337,26 @@ class Ledger:
         count = len(messages)
         head, last = messages[0], messages[-1]
         consecutive = last - head == count - 1
-        event = self.m_event[head : last + 1] if consecutive else _gather(self.m_event, messages)
         self.a_message.extend(array(ROW, messages))
         self.a_time.extend(_repeated("q", time, count))
-        self.a_end.extend(_repeated("q", time, count))
+        # a_end, a_position and a_generated end early: each ends at its start and carries
+        # its message's own (a republished message's too), their defaults.
         self.a_number.append(self.attempts_of(head) + 1)
         self.a_number.extend(_repeated("i", 1, count - 1))
-        self.a_position.extend(_gather(self.events.positions, event, "i"))
-        self.a_generated.extend(_gather(self.events.times, event))
         self.a_status.extend(array("h", statuses))
         self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         rows = range(first, first + count)
-        if self.republished:  # what a republished message carries is its own (see the doc)
-            for attempt, message in zip(rows, messages, strict=True):
-                if message in self.republished:
-                    self.a_position[attempt], self.a_generated[attempt] = self.own(message)
+        if self.latest_duplicate:
+            for message in messages:
+                self.latest_duplicate.pop(message, None)
         if consecutive:
             self.m_state[head : last + 1] = _repeated("B", S_DELIVERED, count)
             self.m_last[head : last + 1] = array(ROW, rows)
-            self.m_end[head : last + 1] = _repeated("q", time, count)
         else:
-            m_state, m_last, m_end = self.m_state, self.m_last, self.m_end
+            m_state, m_last = self.m_state, self.m_last
             for attempt, message in zip(rows, messages, strict=True):
                 m_state[message] = S_DELIVERED
                 m_last[message] = attempt
-                m_end[message] = time
         return first
 
     # Reading a row: in the columns, or kept short (see the module's doc).  A message
@@ -364,6 +394,20 @@ class Ledger:
         """The time of the event of an attempt kept short: its start, end and generated time."""
         return self.events.times[self.quick[attempt - len(self.a_time)] >> 32]
 
+    def end_of(self, attempt: int) -> int:
+        """When an attempt ended (its answer, or its timeout), in ms."""
+        a_end = self.a_end
+        if attempt < len(a_end):
+            return a_end[attempt]
+        a_time = self.a_time
+        return a_time[attempt] if attempt < len(a_time) else self.event_time(attempt)
+
+    def carried_by(self, attempt: int) -> tuple[int, int]:
+        """The snapshot position and generated time an attempt carried."""
+        if attempt < len(self.a_position):
+            return self.a_position[attempt], self.a_generated[attempt]
+        return self.own(self.message_of(attempt))  # its message's own (see the module's doc)
+
     def carried(self, message: int) -> tuple[int, int]:
         """The snapshot position and generated time a message carries now.
 
@@ -375,7 +419,7 @@ class Ledger:
         last = self.m_last[message]
         if last < 0:
             return self.own(message)
-        return self.a_position[last], self.a_generated[last]
+        return self.carried_by(last)
 
     def own(self, message: int) -> tuple[int, int]:
         """The snapshot position and generated time of a message's first event.
@@ -399,10 +443,15 @@ class Ledger:
 
     def last_end(self, message: int) -> int:
         """When the message's latest attempt ended (a duplicate too); 0 before the first."""
-        m_end = self.m_end
-        if message < len(m_end):
-            return m_end[message]
-        return self.events.times[self.event_of(message)]  # delivered at once: at its event
+        m_last = self.m_last
+        if message >= len(m_last):
+            return self.events.times[self.event_of(message)]  # delivered at once: at its event
+        if self.answering is not None and self.answering[0] == message:
+            return self.answering[1]  # its attempt has no answer yet: the one before's end
+        last = m_last[message]
+        if self.latest_duplicate:
+            last = self.latest_duplicate.get(message, last)
+        return 0 if last < 0 else self.end_of(last)
 
     def history(self, message: int) -> History:
         """The envelope history a message's snapshots come from."""

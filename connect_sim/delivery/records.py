@@ -263,8 +263,7 @@ class Attempt:
     @property
     def end(self) -> int:
         """When it ended (the answer, or the timeout), in ms."""
-        ledger, row = self._ledger, self._row
-        return ledger.a_end[row] if row < len(ledger.a_end) else ledger.event_time(row)
+        return self._ledger.end_of(self._row)
 
     @property
     def message(self) -> Message:
@@ -286,16 +285,12 @@ class Attempt:
     @property
     def position(self) -> int:
         """The snapshot it carried: the envelope's state after its event number ``position``."""
-        ledger, row = self._ledger, self._row
-        if row < len(ledger.a_position):
-            return ledger.a_position[row]
-        return ledger.events.positions[ledger.event_of(ledger.message_of(row))]
+        return self._ledger.carried_by(self._row)[0]
 
     @property
     def generated(self) -> int:
         """The generated time this attempt carried, in ms."""
-        ledger, row = self._ledger, self._row
-        return ledger.a_generated[row] if row < len(ledger.a_generated) else ledger.event_time(row)
+        return self._ledger.carried_by(self._row)[1]
 
     @property
     def status(self) -> int | None:

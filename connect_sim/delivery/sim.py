@@ -238,13 +238,14 @@ class SimChannel(Channel):
                 self._delivered_logged(message)
             self._attempt_succeeded()
             return
-        self._attempt_failed(ledger.a_end[attempt])
+        end = ledger.end_of(attempt)
+        self._attempt_failed(end)
         if self.can_retry(message):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
             self._log_failure(attempt)
             self.down = True
-            self.scheduler.at(ledger.a_end[attempt] + self.retry_interval, self._retry, message)
+            self.scheduler.at(end + self.retry_interval, self._retry, message)
         else:
             self.waiting.popleft()
             self._final_failure(attempt)
