@@ -122,3 +122,29 @@ def test_a_session_answering_nonsense_gets_the_library_s_error(answer: object) -
     sim.send(env)
     with pytest.raises(cs.ConfigurationError, match=r"configuration 'c': its listener answered"):
         sim.run()
+
+
+def test_an_answer_that_raises_leaves_the_message_s_last_end_as_it_was() -> None:
+    # The run stops at a listener's error; what it shows of the message is what the
+    # listener saw: the attempt counted, its last end the attempt before's.
+    class FailsThenRaises:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def session(self, rng: object) -> FailsThenRaises:
+            return self
+
+        def respond(self, attempt: cs.Attempt) -> tuple[int, int]:
+            self.calls += 1
+            if self.calls == 1:
+                return (500, 250)
+            raise RuntimeError("the listener's bug")
+
+    sim = cs.Simulation(seed=1)
+    sim.add_configuration(cs.Configuration(name="c", retry_interval="1m"), FailsThenRaises())  # type: ignore[arg-type]
+    sim.send(sim.create_envelope("S", [cs.Signer("A", "a@example.com")]))
+    with pytest.raises(RuntimeError, match="the listener's bug"):
+        sim.run()
+    message = sim.attempts[-1].message
+    assert [(a.number, a.time) for a in sim.attempts] == [(1, 0), (2, 60_250)]
+    assert (message.attempts, message.last_end) == (2, 250)

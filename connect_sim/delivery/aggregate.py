@@ -243,10 +243,18 @@ class AggregateChannel(Channel):
         ledger = self.ledger
         state = ledger.m_state
         skipped = self.skipped_at
+        # Ledger.last_end, written out: this loop reads every failed message at every
+        # success.  A failed message is in the columns and none is being answered now; its
+        # latest attempt's end is in a_end, or, past that column's end, its start (and one
+        # skipped while paused may have had no attempt).
+        m_last, a_end, a_time = ledger.m_last, ledger.a_end, ledger.a_time
+        ends = len(a_end)
+        duplicate = ledger.latest_duplicate
         for message in self.failed:
             if state[message] != S_RETRY:
                 continue
-            last = ledger.last_end(message)
+            attempt = duplicate.get(message, m_last[message]) if duplicate else m_last[message]
+            last = 0 if attempt < 0 else a_end[attempt] if attempt < ends else a_time[attempt]
             if skipped and message in skipped:
                 last = max(last, skipped[message])
             if last <= horizon:

@@ -192,11 +192,10 @@ class Channel:
             if ledger.latest_duplicate:
                 ledger.latest_duplicate.pop(message, None)
         if asked:
-            ledger.answering = (message, before)
-            try:
-                response = self.session.respond(Attempt(ledger, row))
-            finally:
-                ledger.answering = None
+            # Until its answer is known good, the message shows its last end before this
+            # attempt (also if the answer raises: as the run stopped).
+            ledger.answering[message] = before
+            response = self.session.respond(Attempt(ledger, row))
         elif response is None:
             response = answer()  # type: ignore[misc]  # not None: asked is False
         status, latency = response
@@ -214,6 +213,8 @@ class Channel:
         end = now + latency
         if latency:
             ledger.set_end(row, end)
+        if ledger.answering:
+            ledger.answering.pop(message, None)
         if latency == 0 or outside:
             return row
         self.busy = True

@@ -19,8 +19,8 @@ first event's: one column (``m_last``) says which, so nothing is stored
 twice.  When its latest attempt ended (a duplicate's too, as listeners saw
 it) is that attempt's end: ``m_last``'s, or the duplicate's that
 ``latest_duplicate`` names, for the few messages whose latest attempt was
-one; while a listener reads an attempt to answer it, the attempt before's
-(``answering``), as the listener would see it.
+one; while a listener reads an attempt to answer it (or after its answer
+raised), the attempt before's (``answering``), as the listener saw it.
 
 Columns that end early
 ----------------------
@@ -169,9 +169,9 @@ class Ledger:
         self.m_last = array(ROW)  # its latest attempt that was not a duplicate, or -1
         #: A message whose latest attempt is a duplicate: that attempt's row.
         self.latest_duplicate: dict[int, int] = {}
-        #: While a listener reads an attempt to answer it: its message, and its last end
-        #: before that attempt (what the listener sees; see ``last_end``).
-        self.answering: tuple[int, int] | None = None
+        #: A message whose latest attempt has no valid answer yet (a listener is reading it,
+        #: or its answer raised): its last end before that attempt, what readers see.
+        self.answering: dict[int, int] = {}
         self.merged: dict[int, list[int]] = {}  # Aggregate: the rows of its later events
         # Attempts.
         self.a_message = array(ROW)
@@ -284,13 +284,27 @@ class Ledger:
         self.a_number.append(number)
         self.a_status.append(NO_STATUS)
         self.a_outcome.append(0)
-        if (position, generated) == self.own(message):
-            return row  # carries its own: the columns end early (see the module's doc)
+        # Ledger.own, written out (the message is in the columns: the flush came first).
+        events = self.events
+        fixed = self.republished.get(message) if self.republished else None
+        if fixed is None:
+            event = self.m_event[message]
+            carries_own = generated == events.times[event] and position == events.positions[event]
+        else:
+            carries_own = position == fixed[1] and generated == fixed[2]
+        if carries_own:
+            return row  # the columns end early (see the module's doc)
         a_position, a_generated = self.a_position, self.a_generated
-        for earlier in range(len(a_position), row):  # their defaults, once
-            carried, at = self.own(self.message_of(earlier))
-            a_position.append(carried)
-            a_generated.append(at)
+        start = len(a_position)
+        if start < row:  # the defaults of the rows before, once, gathered by C
+            messages = self.a_message[start:row]
+            firsts = _gather(self.m_event, messages, ROW)  # their messages' first events
+            a_position.extend(_gather(events.positions, firsts, "i"))
+            a_generated.extend(_gather(events.times, firsts))
+            if self.republished:
+                for place, earlier in enumerate(messages, start):
+                    if earlier in self.republished:
+                        a_position[place], a_generated[place] = self.own(earlier)
         a_position.append(position)
         a_generated.append(generated)
         return row
@@ -346,9 +360,10 @@ class Ledger:
         self.a_status.extend(array("h", statuses))
         self.a_outcome.extend(_repeated("B", O_DELIVERED, count))
         rows = range(first, first + count)
-        if self.latest_duplicate:
-            for message in messages:
-                self.latest_duplicate.pop(message, None)
+        for pending in (self.latest_duplicate, self.answering):
+            if pending:  # what a message's latest attempt was: this one now
+                for message in messages:
+                    pending.pop(message, None)
         if consecutive:
             self.m_state[head : last + 1] = _repeated("B", S_DELIVERED, count)
             self.m_last[head : last + 1] = array(ROW, rows)
@@ -446,8 +461,8 @@ class Ledger:
         m_last = self.m_last
         if message >= len(m_last):
             return self.events.times[self.event_of(message)]  # delivered at once: at its event
-        if self.answering is not None and self.answering[0] == message:
-            return self.answering[1]  # its attempt has no answer yet: the one before's end
+        if self.answering and message in self.answering:
+            return self.answering[message]  # its attempt has no answer yet: the one before's
         last = m_last[message]
         if self.latest_duplicate:
             last = self.latest_duplicate.get(message, last)
