@@ -27,11 +27,21 @@ While the configuration is paused, a message that would be attempted is
 and waits with the failed messages, released by a later success at least
 ``retry_interval`` after the skip.  An accidental duplicate due while paused
 is not sent (Connect does not retry duplicates).
+
+A success must find the failed messages that have waited long enough without
+reading every one of them: after an outage thousands wait, and a success
+comes every few milliseconds.  So each wait is also an entry on a heap,
+``(when it began, its place in the order of first failure, message)``, pushed
+when the message fails or is skipped; a success pops the entries that began
+``retry_interval`` or more ago, keeps those that are still the message's
+current wait (a later failure or skip pushed a newer one, a delivery or a
+deletion ended it), and releases them in the order of their places.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from .channel import DISABLED, Channel
@@ -68,8 +78,11 @@ class AggregateChannel(Channel):
         self.due: deque[int] = deque()
         self.released: deque[int] = deque()
         self.duplicates: deque[int] = deque()  # attempt rows to send again
-        # Failed (or skipped) messages waiting for a release, in the order they first were.
-        self.failed: dict[int, None] = {}
+        # Failed (or skipped) messages waiting for a release, in the order they first were,
+        # each with its place in that order; the waits on a heap (see the module's doc).
+        self.failed: dict[int, int] = {}
+        self._places = 0  # places handed out
+        self._waits: list[tuple[int, int, int]] = []  # (since, place, message)
         self.skipped_at: dict[int, int] = {}  # message row: its latest skip, if later than a try
 
     def offer(self, event: int, history: History, position: int, now: int) -> None:
@@ -166,8 +179,7 @@ class AggregateChannel(Channel):
             ledger.a_outcome[attempt] = O_RETRY
             ledger.m_state[message] = S_RETRY
             self._log_failure(attempt)
-            # Kept at its first failure's place: releases go in the order of first failure.
-            self.failed.setdefault(message, None)
+            self._wait(message)
         else:
             self.failed.pop(message, None)
             self.skipped_at.pop(message, None)
@@ -184,7 +196,22 @@ class AggregateChannel(Channel):
         ledger.m_state[message] = S_RETRY
         self.skips += 1
         self.skipped_at[message] = now
-        self.failed.setdefault(message, None)
+        self._wait(message)
+
+    def _wait(self, message: int) -> None:
+        """``message`` waits for a release from now on (see the module's doc)."""
+        # Kept at its first failure's place: releases go in the order of first failure.
+        place = self.failed.get(message)
+        if place is None:
+            place = self.failed[message] = self._places
+            self._places += 1
+        heappush(self._waits, (self._waiting_since(message), place, message))
+
+    def _waiting_since(self, message: int) -> int:
+        """When the message's current wait began: its latest attempt's end, or a later skip."""
+        since = self.ledger.last_end(message)
+        skipped = self.skipped_at.get(message) if self.skipped_at else None
+        return since if skipped is None or skipped < since else skipped
 
     def delete(self, message: int, republished: bool = False) -> bool:
         state = self.ledger.m_state[message]
@@ -217,7 +244,8 @@ class AggregateChannel(Channel):
         self.due.clear()
         self.released.clear()
         self.duplicates.clear()
-        self.failed = {row: None for row in self.failed if state[row] == S_IN_FLIGHT}
+        self.failed = {row: place for row, place in self.failed.items()
+                       if state[row] == S_IN_FLIGHT}  # fmt: skip
         self.skipped_at.clear()
         return [row + 1 for row in given_up]
 
@@ -237,29 +265,21 @@ class AggregateChannel(Channel):
 
     def _release(self, now: int) -> None:
         """After a success at ``now``: retry every failed message that has waited long enough."""
-        if not self.failed:
-            return
+        waits = self._waits
         horizon = now - self.retry_interval
-        ledger = self.ledger
-        state = ledger.m_state
-        skipped = self.skipped_at
-        # Ledger.last_end, written out: this loop reads every failed message at every
-        # success.  A failed message is in the columns and none is being answered now; its
-        # latest attempt's end is in a_end, or, past that column's end, its start (and one
-        # skipped while paused may have had no attempt).
-        m_last, a_end, a_time = ledger.m_last, ledger.a_end, ledger.a_time
-        ends = len(a_end)
-        duplicate = ledger.latest_duplicate
-        for message in self.failed:
-            if state[message] != S_RETRY:
-                continue
-            attempt = duplicate.get(message, m_last[message]) if duplicate else m_last[message]
-            last = 0 if attempt < 0 else a_end[attempt] if attempt < ends else a_time[attempt]
-            if skipped and message in skipped:
-                last = max(last, skipped[message])
-            if last <= horizon:
-                state[message] = S_RELEASED
-                self.released.append(message)
+        if not waits or waits[0][0] > horizon:
+            return
+        state = self.ledger.m_state
+        failed = self.failed
+        ready = []
+        while waits and waits[0][0] <= horizon:
+            since, place, message = heappop(waits)
+            if (state[message] == S_RETRY and failed.get(message) == place
+                    and self._waiting_since(message) == since):  # fmt: skip
+                state[message] = S_RELEASED  # so that an equal entry finds it released
+                ready.append((place, message))
+        ready.sort()
+        self.released.extend(message for _, message in ready)
 
     def check(self) -> None:
         super().check()
