@@ -156,6 +156,7 @@ class AggregateChannel(Channel):
             ledger.a_outcome[attempt] = O_DELIVERED if ok else O_DISCARDED
             if ok:
                 self.delivered_rows.append(attempt)
+                self.duplicates_delivered += 1
                 self._attempt_succeeded()
             else:
                 self._attempt_failed(ledger.end_of(attempt))

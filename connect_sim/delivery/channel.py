@@ -34,6 +34,7 @@ from __future__ import annotations
 import random
 import weakref
 from array import array
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -120,6 +121,11 @@ class Channel:
         self.message_rows = array(ROW)
         #: The ledger rows of the delivered attempts, in arrival order.
         self.delivered_rows = array(ROW)
+        #: How many of those delivered an accidental duplicate (Aggregate), and how many
+        #: messages a republish withdrew: with ``failures`` they give the counts of
+        #: :meth:`counts` without reading every message.
+        self.duplicates_delivered = 0
+        self.withdrawn = 0
         #: The messages given up (that will never be delivered), in the order they were.
         self.failures: list[Failure] = []
         #: The failure log: message row to when it went there, in that order (see above).
@@ -355,6 +361,7 @@ class Channel:
             if state[message] == S_FAILED:  # it ends withdrawn, not given up: counted once
                 self.failures = [f for f in self.failures if f.message.sequence != message + 1]
             state[message] = S_REPUBLISHED
+            self.withdrawn += 1
         elif state[message] != S_FAILED:
             self._give_up(
                 message, self.scheduler.now, "deleted by the administrator", logged=False
@@ -441,6 +448,17 @@ class Channel:
         """The delivered attempts, in arrival order."""
         return Rows(self.delivered_rows, partial(Attempt, self.ledger))
 
+    def counts(self) -> tuple[int, int, int, int, int]:
+        """Its messages: how many were made, delivered, given up, withdrawn, still pending.
+
+        From running counts, without reading a message: every message is in
+        exactly one of the four ends (pending counts what is in none yet).
+        """
+        made = len(self.message_rows)
+        delivered = len(self.delivered_rows) - self.duplicates_delivered
+        failed = len(self.failures)
+        return made, delivered, failed, self.withdrawn, made - delivered - failed - self.withdrawn
+
     def pending(self) -> list[Message]:
         """Messages neither delivered nor in the failure log, in creation order."""
         ledger = self.ledger
@@ -465,6 +483,11 @@ class Channel:
                 f"message #{row + 1} logged without a failure"
             )
         assert list(self.logged) == list(self.log_errors), "the failure log's errors differ"
+        recount = Counter(map(self.ledger.state_of, self.message_rows))
+        assert self.counts()[1:] == (
+            recount[S_DELIVERED], recount[S_FAILED], recount[S_REPUBLISHED],
+            sum(recount[code] for code in PENDING_CODES),
+        ), f"running counts {self.counts()} against the states {dict(recount)}"  # fmt: skip
         delivered = {a.message.sequence for a in self.delivered}
         for message in self.messages:
             assert not (message.pending and message.sequence in delivered), (
