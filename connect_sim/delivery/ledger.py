@@ -284,17 +284,9 @@ class Ledger:
         self.a_number.append(number)
         self.a_status.append(NO_STATUS)
         self.a_outcome.append(0)
-        # Ledger.own, written out (the message is in the columns: the flush came first).
-        events = self.events
-        fixed = self.republished.get(message) if self.republished else None
-        if fixed is None:
-            event = self.m_event[message]
-            carries_own = generated == events.times[event] and position == events.positions[event]
-        else:
-            carries_own = position == fixed[1] and generated == fixed[2]
-        if carries_own:
-            return row  # the columns end early (see the module's doc)
-        a_position, a_generated = self.a_position, self.a_generated
+        if (position, generated) == self.own(message):
+            return row  # carries its own: the columns end early (see the module's doc)
+        events, a_position, a_generated = self.events, self.a_position, self.a_generated
         start = len(a_position)
         if start < row:  # the defaults of the rows before, once, gathered by C
             messages = self.a_message[start:row]
