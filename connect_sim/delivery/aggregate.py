@@ -288,8 +288,12 @@ class AggregateChannel(Channel):
             if not (attempt.duplicate or attempt.message.republished):
                 assert attempt.generated == attempt.time, f"{attempt!r} not stamped at send time"
         state = self.ledger.m_state
-        for message in self.failed:
+        waits = set(self._waits)
+        for message, place in self.failed.items():
             assert state[message] in (S_RETRY, S_RELEASED, S_IN_FLIGHT), f"#{message + 1}"
+            if state[message] == S_RETRY:  # a release must be able to find it
+                wait = (self._waiting_since(message), place, message)
+                assert wait in waits, f"#{message + 1} waits with no current entry {wait}"
         for key, message in self.open.items():
             assert self.ledger.envelope_id(message) == key, f"#{message + 1} open for {key!r}"
             assert state[message] in (S_OPEN, S_QUEUED), f"#{message + 1} open but not queued"
