@@ -30,9 +30,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "instructions.json"
-#: (name, bench_delivery model, failure rate): SIM without and with failures, and
-#: Aggregate with them (its releases are where a slip costs most).
+#: (name, bench_delivery model, failure rate): SIM without and with failures, built up
+#: front and as a feed (the way a million envelopes fit), and Aggregate with failures
+#: (its releases are where a slip costs most).
 WORKLOADS = (("sim", "connect-sim", 0.0), ("sim-1%", "connect-sim", 0.01),
+             ("sim-fed-1%", "connect-sim-fed", 0.01),
              ("aggregate-1%", "aggregate", 0.01))  # fmt: skip
 SMALL, LARGE = 1_000, 3_000
 

@@ -35,9 +35,13 @@ Actions added while a run is going on (by a listener, or by a feed: see
 timeline, so they wait on a small heap of ``(instant, order given, action)``
 instead of re-sorting the timeline: the next action is the timeline's head,
 or the heap's when it is strictly sooner.  That is the order a stable sort of
-the two would give, at the cost of a heap push and pop per late action.  The
-next ``run()`` or ``step()`` folds what is left of the heap back into the
-timeline (a stable sort, once).
+the two would give, at the cost of a heap push and pop per late action.  A
+late action for the current instant (a feed's envelope created and sent
+when the clock comes to it) skips the heap: it goes to a deque, after every
+late action of that instant on the heap (those were given before it) and
+runs before the clock moves on, so a deque keeps the same order at no cost.
+The next ``run()`` or ``step()`` folds what is left of the heap and the
+deque back into the timeline (a stable sort, once).
 
 An action refused before it changed anything can be put back at the head of
 the timeline (:meth:`Scheduler.put_back`), so that running again meets it
@@ -88,7 +92,8 @@ class Scheduler:
     """
 
     __slots__ = ("__weakref__", "_actions", "_after", "_given", "_incoming", "_last", "_late",
-                 "_next", "_soonest", "_timers", "_times", "horizon", "idle", "now")  # fmt: skip
+                 "_next", "_now_late", "_soonest", "_timers", "_times", "horizon", "idle",
+                 "now")  # fmt: skip
 
     # The callback that performs an action is given to each run() and step(), never kept:
     # a scheduler that held its simulation's method would tie the two in a reference
@@ -102,6 +107,8 @@ class Scheduler:
         self._incoming: list[Timed] = []  # added since the last sort, in the order given
         # Added while running: (instant, order given, action), a heap (see the module doc).
         self._late: list[tuple[int, int, Timed]] = []
+        # Added while running, for the instant the clock is at: in order given (see above).
+        self._now_late: deque[Timed] = deque()
         self._given = 0  # how many actions have gone to the heap: the next one's order
         self._last: Timed | None = None  # the action performed last, if it came off the heap
         self._times = SortedList()  # instants that have timers, earliest first
@@ -164,6 +171,8 @@ class Scheduler:
         late = self._late
         while late:  # given after the sorted timeline, before the incoming: in between
             pending.append(heappop(late)[2])
+        pending.extend(self._now_late)  # the clock's instant: after the heap's of it
+        self._now_late.clear()
         pending.extend(self._incoming)
         pending.sort(key=_by_time)
         self._actions = pending
@@ -186,10 +195,14 @@ class Scheduler:
     def _defer(self) -> None:
         """Put the actions added while running on the heap of late ones (in order given)."""
         late = self._late
+        now, now_late = self.now, self._now_late
         given = self._given
         for action in self._incoming:
-            heappush(late, (action[0], given, action))
-            given += 1
+            if action[0] == now:
+                now_late.append(action)  # after the heap's of this instant (see the doc)
+            else:
+                heappush(late, (action[0], given, action))
+                given += 1
         self._given = given
         self._incoming = []
 
@@ -202,6 +215,8 @@ class Scheduler:
         if self._after:
             return self.now
         times = [action[0] for action in self._incoming]
+        if self._now_late:
+            times.append(self.now)
         if self._late:
             times.append(self._late[0][0])
         if self._next < len(self._actions):
@@ -212,12 +227,13 @@ class Scheduler:
 
     def __len__(self) -> int:
         waiting = len(self._actions) - self._next + len(self._incoming) + len(self._late)
+        waiting += len(self._now_late)
         waiting += len(self._after)
         return waiting + sum(len(queue) for queue in self._timers.values())
 
     def step(self, perform: Callable[[Any], None]) -> bool:
         """Run the next single action (``perform(action)``) or timer; False when none is left."""
-        if self._incoming or self._late:
+        if self._incoming or self._late or self._now_late:
             self._merge()
         self._last = None
         actions, index, soonest = self._actions, self._next, self._soonest
@@ -264,19 +280,20 @@ class Scheduler:
         ``between``, if given, is called after each action and after each instant's
         timers: between callbacks, where nothing is half done.
         """
-        if self._incoming or self._late:
+        if self._incoming or self._late or self._now_late:
             self._merge()
         self._last = None
         timers = self._timers
         actions = self._actions
         count = len(actions)
         index = self._next
-        late = self._late
+        late, now_late = self._late, self._now_late
         end = self.horizon if until is None else min(until, self.horizon)
         after = self._after
         while True:
             next_timer = self._soonest
-            # The next action: the timeline's head, or a late one when strictly sooner.
+            # The next action: the timeline's head, or a late one when strictly sooner; at
+            # one instant the timeline's first, then the heap's, then the deque's.
             if index < count:
                 action = actions[index]
                 due = action[0]
@@ -286,6 +303,9 @@ class Scheduler:
             else:
                 from_heap = True
                 due = late[0][0] if late else None
+            now_first = now_late and (due is None or self.now < due)
+            if now_first:
+                due = self.now
             if after and due != self.now:  # the instant's actions are done: what they left
                 self._run_after()
                 if self._incoming:
@@ -293,7 +313,11 @@ class Scheduler:
                 continue
             if due is not None and (next_timer is None or due <= next_timer) and due <= end:
                 self.now = due
-                if from_heap:
+                if now_first:
+                    self._last = action = now_late.popleft()
+                    perform(action)
+                    self._last = None
+                elif from_heap:
                     self._last = action = heappop(late)[2]
                     perform(action)
                     self._last = None
@@ -314,6 +338,7 @@ class Scheduler:
                 and until is None
                 and index >= count
                 and not late
+                and not now_late
                 and self._only_idle_left()
             ):
                 break
