@@ -40,6 +40,9 @@ late action for the current instant (a feed's envelope created and sent
 when the clock comes to it) skips the heap: it goes to a deque, after every
 late action of that instant on the heap (those were given before it) and
 runs before the clock moves on, so a deque keeps the same order at no cost.
+Actions added are placed right after the callback that added them (an
+action, a timer, an instant's ``after`` work, or ``between``: a sink), while
+the clock is still where they were added.
 The next ``run()`` or ``step()`` folds what is left of the heap and the
 deque back into the timeline (a stable sort, once).
 
@@ -303,9 +306,9 @@ class Scheduler:
             else:
                 from_heap = True
                 due = late[0][0] if late else None
-            now_first = now_late and (due is None or self.now < due)
+            now_first = now_late and (due is None or now_late[0][0] < due)
             if now_first:
-                due = self.now
+                due = now_late[0][0]
             if after and due != self.now:  # the instant's actions are done: what they left
                 self._run_after()
                 if self._incoming:
@@ -330,6 +333,8 @@ class Scheduler:
                     self._defer()
                 if between is not None:
                     between()
+                    if self._incoming:  # a sink's: placed now, before the clock moves on
+                        self._defer()
                 continue
             if next_timer is None or next_timer > end:
                 break
@@ -353,5 +358,7 @@ class Scheduler:
                 self._defer()
             if between is not None:
                 between()
+                if self._incoming:
+                    self._defer()
         if until is not None and until > self.now:
             self.now = until

@@ -143,3 +143,24 @@ def test_a_late_action_refused_is_met_again_by_the_next_run(late_at: int) -> Non
     scheduler.run(perform)
     expected = ["first", "given", "late", "later"]
     assert seen == (expected if late_at == 3 else ["first", "late", "later", "given"])
+
+
+def test_an_action_added_between_callbacks_is_placed_before_the_clock_moves_on() -> None:
+    # What runs between callbacks (a sink, in a simulation) may add actions at the clock;
+    # they wait behind what was given before them and the clock never goes back.
+    scheduler = Scheduler()
+    seen: list[str] = []
+
+    def perform(action: tuple[int, str]) -> None:
+        seen.append(f"{action[1]}@{scheduler.now}")
+        if action[1] == "B":
+            scheduler.add((5, "D"))  # at its own instant
+
+    def between() -> None:
+        if seen[-1] == "A@1":
+            scheduler.add((1, "X"))
+
+    for action in ((1, "A"), (5, "B"), (5, "C")):
+        scheduler.add(action)
+    scheduler.run(perform, between=between)
+    assert seen == ["A@1", "X@1", "B@5", "C@5", "D@5"]

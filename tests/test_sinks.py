@@ -430,3 +430,47 @@ def test_a_trace_line_writes_any_name_as_json_does(
     records = [tracer.record(n, a, a.headers) for n, a in enumerate(result.attempts, start=1)]
     assert lines == [json.dumps(record, ensure_ascii=False) for record in records]
     assert records and all(recipient in record["recipient_statuses"] for record in records)
+
+
+def test_an_envelope_a_sink_sends_at_the_clock_happens_then() -> None:
+    # A sink is handed each attempt between the run's callbacks; what it schedules at the
+    # clock must happen at that instant, after what was given before it: the clock never
+    # goes back, and a listener's envelope sent a little later keeps its own instant.
+    sim = cs.Simulation(seed=1)
+    ms = timedelta(milliseconds=1)
+    added: dict[str, int] = {}
+
+    def signer() -> list[cs.Recipient]:
+        return [cs.Signer("Sue", "s@example.com", recipient_id="s")]
+
+    def send_now(id: str) -> None:
+        added[id] = sim.now
+        sim.send(sim.create_envelope("S", signer(), id=id, at=sim.now * ms), at=sim.now * ms)
+
+    def answer(body: bytes, headers: dict[str, str]) -> int:
+        if "sink" in added and "listener" not in added:
+            send_now("listener")
+        return 200
+
+    class SendsOnce:
+        def attempt(self, number: int, attempt: cs.Attempt) -> None:
+            if "sink" not in added:
+                send_now("sink")
+
+        def skip(self, skip: cs.Skip) -> None:
+            pass
+
+        def action(self, record: dict[str, Any]) -> None:
+            pass
+
+    sim.add_configuration(
+        cs.Configuration(name="c"), cs.listeners.Callable(answer, latency=100 * ms)
+    )
+    sim.add_sink(SendsOnce())
+    for _ in range(520):
+        sim.send(sim.create_envelope("Hi", signer()))
+    sim.run()
+    times = [event.time for event in sim.events]
+    assert times == sorted(times), "the clock went back"
+    for id, instant in added.items():
+        assert {e.time for e in sim.events if e.envelope.id == id} == {instant}, id
