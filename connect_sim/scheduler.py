@@ -113,7 +113,7 @@ class Scheduler:
         # Added while running, for the instant the clock is at: in order given (see above).
         self._now_late: deque[Timed] = deque()
         self._given = 0  # how many actions have gone to the heap: the next one's order
-        self._last: Timed | None = None  # the action performed last, if it came off the heap
+        self._last: Timed | None = None  # the action performed last, if it was a late one
         self._times = SortedList()  # instants that have timers, earliest first
         self._timers: dict[int, deque[tuple[Callback, Any]]] = {}
         self._soonest: int | None = None  # _times[0], kept at hand: read once per action
@@ -196,7 +196,8 @@ class Scheduler:
         self._next -= 1
 
     def _defer(self) -> None:
-        """Put the actions added while running on the heap of late ones (in order given)."""
+        """Put the actions added while running with the late ones: the clock's instant's in the
+        deque, the others on the heap (in order given)."""
         late = self._late
         now, now_late = self.now, self._now_late
         given = self._given
@@ -219,7 +220,7 @@ class Scheduler:
             return self.now
         times = [action[0] for action in self._incoming]
         if self._now_late:
-            times.append(self.now)
+            times.append(self._now_late[0][0])
         if self._late:
             times.append(self._late[0][0])
         if self._next < len(self._actions):
@@ -316,12 +317,8 @@ class Scheduler:
                 continue
             if due is not None and (next_timer is None or due <= next_timer) and due <= end:
                 self.now = due
-                if now_first:
-                    self._last = action = now_late.popleft()
-                    perform(action)
-                    self._last = None
-                elif from_heap:
-                    self._last = action = heappop(late)[2]
+                if now_first or from_heap:
+                    self._last = action = now_late.popleft() if now_first else heappop(late)[2]
                     perform(action)
                     self._last = None
                 else:
