@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.10, help="0.10: 10 %% more")
     parser.add_argument("--require", action="store_true", help="fail without valgrind")
     args = parser.parse_args()
+    if not 0 <= args.tolerance < 10:
+        parser.error(f"--tolerance: expected a share from 0 (0.10 is 10 %), got {args.tolerance}")
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: instructions not counted")
         raise SystemExit(1 if args.require else 0)
